@@ -1,0 +1,74 @@
+"""Opening a workspace: the database, its schema, the device identity and the rule tables.
+
+Nothing happens at import time; `open_workspace()` does it all, once, at start.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from liaison.core import db
+from liaison.core.enums import UserRole
+from liaison.core.i18n import _
+from liaison.core.rules.config import RuleConfig, load_rule_config
+from liaison.core.services import settings
+from liaison.core.services.context import Actor
+from liaison.core.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Workspace:
+    url: str
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    device_id: str
+    upgrade: db.UpgradeResult
+    _rules: RuleConfig | None = field(default=None, repr=False)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    @property
+    def rules(self) -> RuleConfig:
+        if self._rules is None:
+            with self.uow() as uow:
+                overrides = settings.get_setting(uow.session, settings.RULE_OVERRIDES) or {}
+            self._rules = load_rule_config(overrides=overrides)
+        return self._rules
+
+    @cached_property
+    def system_actor(self) -> Actor:
+        """The local administrator, used by command-line tools run on this machine."""
+        return Actor(
+            username="local-admin",
+            display_name=_("本机管理员"),
+            role=UserRole.ADMIN,
+            device_id=self.device_id,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_workspace(url: str) -> Workspace:
+    """Connect, create or upgrade the schema, and make sure this device has an id."""
+    engine = db.create_db_engine(url)
+    try:
+        result = db.upgrade(engine)
+        session_factory = sessionmaker(engine, expire_on_commit=False)
+        with UnitOfWork(session_factory) as uow:
+            device_id = settings.ensure_device_id(uow.session)
+            uow.commit()
+    except BaseException:
+        engine.dispose()
+        raise
+    if result.changed:
+        log.info("workspace %s at schema %s", engine.url, result.to_revision)
+    return Workspace(url, engine, session_factory, device_id, result)

@@ -1,0 +1,1 @@
+"""The command line. Never imports Qt (the GUI is loaded only when no command is given)."""

@@ -1,0 +1,386 @@
+"""Argument parsing, dispatch and error handling for `liaison`.
+
+A user error prints one Chinese line on stderr and exits 1 (2 for a malformed command line);
+a bug is logged with its traceback and reported as an internal error with a reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import NoReturn
+
+from liaison import __version__
+from liaison.core.errors import LiaisonError
+from liaison.core.i18n import _
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+# argparse's own messages, in Chinese (it has no catalogue of its own here)
+_ARGPARSE_MESSAGES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"the following arguments are required: (.+)"), "缺少参数：{0}"),
+    (re.compile(r"unrecognized arguments: (.+)"), "无法识别的参数：{0}"),
+    (re.compile(r"argument (\S+): invalid choice: '?([^'\s]*)'? \(choose from (.+)\)"),
+     "参数 {0} 的值“{1}”无效，可选：{2}"),
+    (re.compile(r"argument (\S+): invalid (\w+) value: '(.*)'"), "参数 {0} 的值“{2}”无效"),
+    (re.compile(r"argument (\S+): expected one argument"), "参数 {0} 需要一个值"),
+    (re.compile(r"argument (\S+): (.+)"), "参数 {0}：{1}"),
+]
+
+
+def translate_argparse(message: str) -> str:
+    for pattern, template in _ARGPARSE_MESSAGES:
+        match = pattern.search(message)
+        if match:
+            return _(template).format(*match.groups())
+    return message
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, _("参数错误：{msg}（用 {prog} -h 查看用法）\n").format(
+            msg=translate_argparse(message), prog=self.prog))
+
+
+def _date_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("日期应为 YYYY-MM-DD 格式")) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("应为正整数")) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(_("应为正整数"))
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ChineseArgumentParser(
+        prog="liaison",
+        description=_("残疾人专职委员工作台。不带命令时打开图形界面。"),
+    )
+    parser.add_argument("--version", action="version", version=f"liaison {__version__}")
+    parser.add_argument("--db", metavar="PATH|URL",
+                        help=_("数据库文件路径或 SQLAlchemy 地址（默认：环境变量 LIAISON_DB，或用户数据目录）"))
+    parser.add_argument("--today", type=_date_arg, metavar="YYYY-MM-DD",
+                        help=_("把这一天当作今天（用于核对和重现报表）"))
+    parser.add_argument("-v", "--verbose", action="store_true", help=_("输出调试日志"))
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ChineseArgumentParser)
+
+    demo = commands.add_parser("demo", help=_("生成演示数据（一个虚构的县）"))
+    demo.add_argument("--persons", type=_positive_int, default=2000, help=_("人数（默认 2000）"))
+    demo.add_argument("--seed", type=int, default=1, help=_("随机种子；同一种子生成相同数据"))
+    demo.set_defaults(handler=cmd_demo)
+
+    db = commands.add_parser("db", help=_("数据库维护"))
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True,
+                                    parser_class=ChineseArgumentParser)
+    db_commands.add_parser("upgrade", help=_("把数据库升级到当前版本")).set_defaults(handler=cmd_db_upgrade)
+    check = db_commands.add_parser("check", help=_("检查数据库完整性和版本"))
+    check.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    check.set_defaults(handler=cmd_db_check)
+
+    area = commands.add_parser("area", help=_("地区"))
+    area_commands = area.add_subparsers(dest="area_command", metavar="ACTION", required=True,
+                                        parser_class=ChineseArgumentParser)
+    area_list = area_commands.add_parser("list", help=_("列出地区及代码"))
+    area_list.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    area_list.set_defaults(handler=cmd_area_list)
+
+    person = commands.add_parser("person", help=_("人员档案"))
+    person_commands = person.add_subparsers(dest="person_command", metavar="ACTION", required=True,
+                                            parser_class=ChineseArgumentParser)
+    search = person_commands.add_parser("search", help=_("查找人员（姓名、拼音、首字母、身份证号片段、证号、电话）"))
+    search.add_argument("query", metavar="QUERY", help=_("查询内容；空字符串列出全部"))
+    search.add_argument("--area", metavar="CODE", help=_("只查这个地区（区划代码）及其下级"))
+    search.add_argument("--limit", type=_positive_int, default=20, help=_("最多显示多少条（默认 20）"))
+    search.add_argument("--offset", type=int, default=0, help=_("跳过前多少条（翻页用）"))
+    search.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    search.set_defaults(handler=cmd_person_search)
+    show = person_commands.add_parser("show", help=_("显示一个人的档案"))
+    show.add_argument("key", metavar="ID", help=_("身份证号、残疾人证号或档案编号"))
+    show.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    show.set_defaults(handler=cmd_person_show)
+
+    tasks = commands.add_parser("tasks", help=_("工作台待办：到期和逾期的走访、跟进、预警"))
+    tasks.add_argument("--area", metavar="CODE", help=_("只看这个地区（区划代码）及其下级"))
+    tasks.add_argument("--limit", type=_positive_int, default=50, help=_("最多显示多少条（默认 50）"))
+    tasks.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    tasks.set_defaults(handler=cmd_tasks)
+    return parser
+
+
+def run_cli(argv: Sequence[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(list(argv))
+    from liaison.logging_setup import configure_logging
+
+    log_file = configure_logging(verbose=args.verbose)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            return open_gui(args)
+        return handler(args)
+    except LiaisonError as exc:
+        print(_("错误：{msg}").format(msg=exc.message), file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print(_("已取消"), file=sys.stderr)
+        return EXIT_USER_ERROR
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) went away: not an error; silence the flush at exit
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception:
+        reference = uuid.uuid4().hex[:8]
+        log.exception("internal error, reference %s", reference)
+        where = _("，详情见日志 {path}").format(path=log_file) if log_file else ""
+        print(_("内部错误（参考号 {ref}）{where}").format(ref=reference, where=where), file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def open_gui(args: argparse.Namespace) -> int:
+    try:
+        from liaison.gui.app import run_gui  # the only place the CLI reaches for Qt
+    except ImportError as exc:
+        log.info("GUI unavailable: %s", exc)
+        print(_("图形界面不可用（未安装 PySide6）。可用命令见 liaison -h"), file=sys.stderr)
+        return EXIT_USER_ERROR
+    return run_gui(db_option=args.db)
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from liaison.bootstrap import open_workspace
+    from liaison.core.db import resolve_database_url
+
+    return open_workspace(resolve_database_url(args.db))
+
+
+def _today(args: argparse.Namespace) -> date:
+    return args.today or date.today()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from liaison.core.demo import build_demo
+
+    ws = _open(args)
+    try:
+        summary = build_demo(ws.engine, ws.rules, ws.device_id, persons=args.persons, seed=args.seed,
+                             today=_today(args), progress=lambda msg: print(msg, file=sys.stderr))
+    finally:
+        ws.close()
+    print(_("已生成演示数据：{areas} 个地区，{persons} 人，{visits} 次走访，{needs} 项需求，"
+            "{cases} 个改造案例，{referrals} 个康复转介，用时 {s:.1f} 秒").format(
+        areas=summary.areas, persons=summary.persons, visits=summary.visits, needs=summary.needs,
+        cases=summary.modification_cases, referrals=summary.referrals, s=summary.seconds))
+    return EXIT_OK
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    ws = _open(args)  # opening upgrades
+    try:
+        result = ws.upgrade
+    finally:
+        ws.close()
+    if result.changed:
+        msg = _("数据库已从版本 {old} 升级到 {new}").format(old=result.from_revision or _("（空）"),
+                                                      new=result.to_revision)
+        if result.backup:
+            msg += _("；升级前的备份：{path}").format(path=result.backup)
+        print(msg)
+    else:
+        print(_("数据库已是最新版本 {rev}").format(rev=result.to_revision))
+    return EXIT_OK
+
+
+def cmd_db_check(args: argparse.Namespace) -> int:
+    from liaison.cli.output import print_json
+    from liaison.core import db
+
+    ws = _open(args)
+    try:
+        report = db.check(ws.engine)
+    finally:
+        ws.close()
+    if args.json:
+        print_json({"ok": report.ok, "integrity": report.integrity, "revision": report.revision,
+                    "head": report.head, "foreign_key_errors": report.foreign_key_errors})
+    else:
+        print(_("完整性：{v}").format(v=report.integrity))
+        print(_("外键错误：{n}").format(n=report.foreign_key_errors))
+        print(_("数据库版本：{rev}（程序版本 {head}）").format(rev=report.revision, head=report.head))
+        print(_("结论：正常") if report.ok else _("结论：有问题"))
+    return EXIT_OK if report.ok else EXIT_USER_ERROR
+
+
+def cmd_area_list(args: argparse.Namespace) -> int:
+    from liaison.cli.output import print_json, print_table
+    from liaison.core.enums import label
+    from liaison.core.services.areas import list_areas
+
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            items = list_areas(uow, ws.system_actor)
+    finally:
+        ws.close()
+    if args.json:
+        print_json([{"code": a.code, "name": a.name, "level": a.level.value, "full_name": a.full_name}
+                    for a in items])
+    else:
+        print_table([_("代码"), _("级别"), _("名称")],
+                    [(a.code, label(a.level), a.full_name or a.name) for a in items])
+    return EXIT_OK
+
+
+def cmd_person_search(args: argparse.Namespace) -> int:
+    from liaison.cli import json_views
+    from liaison.cli.output import print_json, print_table
+    from liaison.core.enums import label
+    from liaison.core.services.areas import resolve_area_filter
+    from liaison.core.services.search import SearchQuery, search_people
+
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            area_ids = resolve_area_filter(uow, args.area)
+            page = search_people(uow, ws.system_actor,
+                                 SearchQuery(text=args.query, area_ids=area_ids, limit=args.limit,
+                                             offset=max(0, args.offset)),
+                                 today=_today(args))
+    finally:
+        ws.close()
+    if args.json:
+        print_json(json_views.search_page(page))
+        return EXIT_OK
+    if not page.rows:
+        print(_("没有找到符合“{q}”的人员").format(q=args.query))
+        return EXIT_OK
+    print_table(
+        [_("姓名"), _("性别"), _("年龄"), _("身份证号"), _("类别"), _("等级"), _("村（社区）"), _("状态"),
+         _("待办需求")],
+        [(r.name, label(r.sex), r.age, r.id_number_masked, json_views.category_label(r.category) or "",
+          json_views.grade_label(r.grade) or "", r.area_name, label(r.status), r.open_needs)
+         for r in page.rows],
+    )
+    shown_to = page.offset + len(page.rows)
+    print(_("共 {total} 人，显示第 {a}–{b} 人").format(total=page.total, a=page.offset + 1, b=shown_to))
+    return EXIT_OK
+
+
+def cmd_person_show(args: argparse.Namespace) -> int:
+    from liaison.cli import json_views
+    from liaison.cli.output import print_json
+    from liaison.core.services.person_file import open_person_file
+    from liaison.core.services.persons import find_person
+
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            person = find_person(uow, ws.system_actor, args.key)
+            pf = open_person_file(uow, ws.system_actor, ws.rules, person.id, today=_today(args))
+            data = json_views.person_file(pf)
+    finally:
+        ws.close()
+    if args.json:
+        print_json(data)
+    else:
+        _print_person(data)
+    return EXIT_OK
+
+
+def _print_person(d: dict) -> None:  # type: ignore[type-arg]
+    yes, no = _("是"), _("否")
+    dis = d["disability"]
+    lines = [
+        f"{d['name']}（{d['sex_label']}，{d['age']} 岁）  {d['status']['label']}",
+        _("身份证号：{v}").format(v=d["id_number"]),
+        _("地区：{v}  住址：{a}").format(v=d["area"]["full_name"], a=d["address"] or ""),
+        _("电话：{v}").format(v=d["phone"] or ""),
+        _("残疾：{c} {g}{comp}").format(
+            c=dis["category_label"] or _("（未评定）"), g=dis["grade_label"] or "",
+            comp=("（" + "、".join(dis["components_label"]) + "）") if dis["components"] else ""),
+    ]
+    if d["certificate"]:
+        cert = d["certificate"]
+        lines.append(_("残疾人证：{n}，{a} 发证，有效期至 {b}").format(
+            n=cert["number"], a=cert["issued_on"], b=cert["valid_until"]))
+    elif dis["diagnosis"]:
+        lines.append(_("未办证；诊断：{v}（{on}）").format(v=dis["diagnosis"], on=dis["diagnosed_on"]))
+    if d["guardian"]:
+        g = d["guardian"]
+        lines.append(_("监护人：{n}（{r}）{p}").format(n=g["name"], r=g["relation"], p=g["phone"] or ""))
+    eco = d["economic"]
+    lines.append(_("低保：{a}  特困：{b}  防返贫监测：{c}  低收入：{e}  独居：{f}").format(
+        a=yes if eco["dibao"] else no, b=yes if eco["tekun"] else no,
+        c=yes if eco["fanpin_monitor"] else no, e=yes if eco["low_income"] else no,
+        f=yes if d["lives_alone"] else no))
+    for key, title in (("living", _("困难残疾人生活补贴")), ("care", _("重度残疾人护理补贴"))):
+        s = d["subsidies"][key]
+        state = _("领取中") if s["receiving"] else (_("符合条件") if s["eligible"] else _("不符合"))
+        lines.append(f"{title}：{state}（{'、'.join(s['reasons'])}）")
+    lines += [_("提示：{g}").format(g=g) for g in d["subsidies"]["gaps"]]
+    if d["visit_cadence"]:
+        vc = d["visit_cadence"]
+        lines.append(_("走访：{rule}；上次联系 {last}；下次应于 {due}").format(
+            rule=vc["rule"], last=d["last_contact_on"] or _("无"), due=vc["next_due_on"]))
+    open_needs = [n for n in d["needs"] if n["status"] in ("open", "referred", "in_service")]
+    lines.append(_("需求：共 {n} 项，未办结 {m} 项").format(n=len(d["needs"]), m=len(open_needs)))
+    lines += [f"  - {n['kind_label']}：{n['detail'] or ''}（{n['status_label']}，{n['raised_on']} 提出）"
+              for n in open_needs]
+    lines.append(_("走访记录：共 {n} 次").format(n=len(d["visits"])))
+    lines += [f"  - {v['date']} {v['kind_label']} {v['contact_mode_label']} {v['visitor']}："
+              f"{v['findings'] or v['lost_reason'] or ''}" for v in d["visits"][:5]]
+    print("\n".join(lines))
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from liaison.cli import json_views
+    from liaison.cli.output import print_json, print_table
+    from liaison.core.services.areas import resolve_area_filter
+    from liaison.core.services.tasks import state_label, task_kind_label, work_queue
+
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            area_ids = resolve_area_filter(uow, args.area)
+            queue = work_queue(uow, ws.system_actor, ws.rules, area_ids=area_ids, today=_today(args))
+    finally:
+        ws.close()
+    shown = queue.tasks[: args.limit]
+    if args.json:
+        print_json(json_views.work_queue(queue, shown))
+        return EXIT_OK
+    if not queue.tasks:
+        print(_("没有待办事项"))
+        return EXIT_OK
+    print_table(
+        [_("状态"), _("类型"), _("姓名"), _("村（社区）"), _("期限"), _("逾期天数"), _("说明")],
+        [(state_label(t.state), task_kind_label(t.kind), t.person_name, t.area_name, t.due_on.isoformat(),
+          t.days_overdue or "", t.detail) for t in shown],
+    )
+    counts = queue.counts()
+    print(_("共 {n} 项：已逾期 {o}，今日到期 {d}，即将到期 {u}；显示前 {k} 项").format(
+        n=len(queue.tasks), o=counts.get("overdue", 0), d=counts.get("due", 0), u=counts.get("upcoming", 0),
+        k=len(shown)))
+    return EXIT_OK

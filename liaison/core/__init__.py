@@ -1,0 +1,1 @@
+"""Qt-free core: models, rules, services. Nothing here may import Qt."""

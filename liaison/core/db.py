@@ -1,0 +1,223 @@
+"""Where the database is, how to connect to it, and keeping its schema current."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError
+
+from liaison.core.errors import DatabaseStateError
+from liaison.core.i18n import _
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "Liaison"
+DB_ENV_VAR = "LIAISON_DB"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def default_database_path() -> Path:
+    # imported here so that merely importing this module touches no user folders
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False) / "liaison.db"
+
+
+def resolve_database_url(db_option: str | None, env: Mapping[str, str] | None = None) -> str:
+    """`--db` wins over LIAISON_DB, which wins over the per-user data folder.
+
+    Each may be a file path or an SQLAlchemy URL (anything containing "://").
+    """
+    env = os.environ if env is None else env
+    value = db_option or env.get(DB_ENV_VAR) or str(default_database_path())
+    if "://" in value:
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise DatabaseStateError(_("数据库地址无法识别：{value}").format(value=value)) from None
+        return value
+    path = Path(value).expanduser()
+    return "sqlite:///" + str(path.resolve())
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind an SQLite URL, or None for memory or other databases."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _set_sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # WAL lets the GUI read while a write is under way; NORMAL is durable at checkpoint in WAL
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def create_db_engine(url: str) -> Engine:
+    path = sqlite_path(url)
+    if path is not None:
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+# --- migrations -----------------------------------------------------------------------------
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", "liaison.core:migrations")
+    if engine is not None:
+        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def known_revisions() -> set[str]:
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
+def has_user_tables(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        names = conn.execute(
+            text("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+        ).scalars()
+        return any(name != "alembic_version" for name in names)
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    from_revision: str | None
+    to_revision: str
+    backup: Path | None
+
+    @property
+    def changed(self) -> bool:
+        return self.from_revision != self.to_revision
+
+
+def upgrade(engine: Engine, revision: str = "head") -> UpgradeResult:
+    """Bring the schema to `revision`; back up an existing SQLite file first.
+
+    A database written by a newer program is refused rather than touched.
+    """
+    path = sqlite_path(str(engine.url))
+    if path is not None and path.exists():
+        # look before the engine connects: its connect hook switches the file to WAL for good
+        state = _sqlite_file_state(path)
+        if state is not None:
+            _refuse_foreign(*state)
+    try:
+        before = current_revision(engine)
+    except DatabaseError as exc:
+        raise DatabaseStateError(_("数据库文件已损坏或不是本程序的数据库：{err}").format(err=exc.orig)) from exc
+    target = head_revision() if revision == "head" else revision
+    _refuse_foreign(before, before is None and has_user_tables(engine))
+    if before == target:
+        return UpgradeResult(before, target, None)
+    backup = None
+    if before is not None and path is not None and path.exists():
+        backup = backup_sqlite_file(engine, path.with_name(f"{path.name}.before-{target}.bak"))
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    log.info("database upgraded from %s to %s", before, target)
+    return UpgradeResult(before, target, backup)
+
+
+def _refuse_foreign(revision: str | None, has_other_tables: bool) -> None:
+    """Refuse a database written by a newer program, or one that is not ours at all."""
+    if revision is not None and revision not in known_revisions():
+        raise DatabaseStateError(
+            _("数据库由更新版本的程序创建（版本 {rev}），请升级本程序后再打开").format(rev=revision)
+        )
+    if revision is None and has_other_tables:
+        raise DatabaseStateError(_("该文件不是本程序的数据库（缺少版本信息），未做任何修改"))
+
+
+def _sqlite_file_state(path: Path) -> tuple[str | None, bool] | None:
+    """(revision, has tables besides alembic_version), read without changing the file; None
+    when it cannot be read that way (the engine then says what is wrong)."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        names = {
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+        revision = None
+        if "alembic_version" in names:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            revision = row[0] if row else None
+        return revision, bool(names - {"alembic_version"})
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def backup_sqlite_file(engine: Engine, dest: Path) -> Path:
+    """A consistent copy through SQLite's online backup (safe while in WAL mode)."""
+    raw = engine.raw_connection()
+    try:
+        target = sqlite3.connect(dest)
+        try:
+            raw.driver_connection.backup(target)  # type: ignore[union-attr]
+        finally:
+            target.close()
+    finally:
+        raw.close()
+    return dest
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    integrity: str
+    revision: str | None
+    head: str
+    foreign_key_errors: int
+
+    @property
+    def ok(self) -> bool:
+        return self.integrity == "ok" and self.revision == self.head and self.foreign_key_errors == 0
+
+
+def check(engine: Engine) -> CheckReport:
+    with engine.connect() as conn:
+        integrity = conn.execute(text("PRAGMA integrity_check")).scalar_one()
+        fk_errors = len(conn.execute(text("PRAGMA foreign_key_check")).all())
+    return CheckReport(integrity, current_revision(engine), head_revision(), fk_errors)

@@ -1,0 +1,842 @@
+"""A realistic synthetic county for demonstrations, tests and benchmarks.
+
+Deterministic for a seed and a reference day. Everything is generated in memory and written
+with bulk inserts: 100,000 people with three years of visits must take well under a minute,
+which the services (one validated transaction per record) cannot do. The rows are built to
+pass the same rules the services enforce (valid ID numbers and 证号, consistent dates,
+statuses), and a test re-validates a sample of them through the services' validation.
+
+Proportions follow the second national sample survey on disability (2006) for categories,
+and certified-population shares for grades; ages are skewed old as in that survey.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from bisect import bisect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from itertools import accumulate
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from liaison.core.enums import (
+    AreaLevel,
+    ContactMode,
+    EmploymentForm,
+    EmploymentStatus,
+    FollowUpStatus,
+    HukouType,
+    ModificationStage,
+    NeedKind,
+    NeedStatus,
+    PersonStatus,
+    ReferralServiceKind,
+    ReferralState,
+    SchoolStatus,
+    Sex,
+    UserRole,
+    VisitKind,
+)
+from liaison.core.errors import LiaisonError
+from liaison.core.i18n import _
+from liaison.core.models import Base, Person
+from liaison.core.models.base import uuid7_int
+from liaison.core.pinyin import name_sort_key
+from liaison.core.rules.cadence import CadenceRule, cadence_for
+from liaison.core.rules.certificate import certificate_number
+from liaison.core.rules.config import RuleConfig
+from liaison.core.rules.facts import PersonFacts
+from liaison.core.rules.idnumber import compose_id_number
+from liaison.core.services import settings
+from liaison.core.services.persons import search_terms
+
+log = logging.getLogger(__name__)
+
+COUNTY_CODE = "220202"
+COUNTY_NAME = "昌邑区"
+PEOPLE_PER_VILLAGE = 250
+FLUSH_ROWS = 200_000
+VILLAGES_PER_TOWNSHIP = 18
+HISTORY_YEARS = 3
+
+TOWNSHIP_NAMES = [
+    "桦皮厂镇", "左家镇", "孤店子镇", "两家子满族乡", "土城子渔楼村乡", "九站街道", "新地号街道",
+    "延安街道", "通江街道", "文庙街道", "站前街道", "兴华街道", "东局子街道", "哈达湾街道",
+    "莲花街道", "延江街道", "双吉街道", "民主街道",
+]
+PLACE_FIRST = "前后东西南北大小新老上下王李张刘杨黄高马赵孙周于郭朱胡林石韩"
+PLACE_SECOND = "家屯岭沟河山台堡窝甸子岗营泉桥湾"
+GROUP_NAMES = ["一组", "二组", "三组", "四组", "五组", "六组", "七组", "八组"]
+
+# surnames with rough frequencies (per mille), and a few with special readings
+SURNAMES: list[tuple[str, float]] = [
+    ("王", 72), ("李", 72), ("张", 68), ("刘", 54), ("陈", 46), ("杨", 31), ("赵", 23), ("黄", 22),
+    ("周", 21), ("吴", 21), ("徐", 17), ("孙", 16), ("胡", 13), ("朱", 13), ("高", 13), ("林", 12),
+    ("何", 12), ("郭", 12), ("马", 11), ("罗", 10), ("梁", 9), ("宋", 9), ("郑", 8), ("谢", 8),
+    ("韩", 8), ("唐", 7), ("冯", 7), ("于", 7), ("董", 6), ("萧", 6), ("程", 6), ("曹", 6),
+    ("袁", 5), ("邓", 5), ("许", 5), ("傅", 5), ("沈", 4), ("曾", 4), ("彭", 4), ("吕", 4),
+    ("苏", 4), ("卢", 4), ("蒋", 4), ("蔡", 4), ("贾", 3), ("丁", 3), ("魏", 3), ("薛", 3),
+    ("叶", 3), ("阎", 3), ("潘", 3), ("杜", 3), ("戴", 3), ("姜", 3), ("单", 1.5), ("解", 1),
+    ("仇", 0.8), ("区", 0.5), ("查", 0.8), ("覃", 0.8), ("朴", 1.5), ("欧阳", 0.6), ("上官", 0.2),
+]
+GIVEN_MALE = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆建国志文海东春林德福贵成山"
+GIVEN_FEMALE = "芳娜敏静丽艳娟霞秀玲桂英华红梅兰凤琴云莲珍燕萍雪琳洁慧颖倩婷玉淑芬"
+
+CATEGORY_WEIGHTS = [14.86, 24.16, 1.53, 29.07, 6.68, 7.40, 16.30]  # 视力…多重 (2006 survey)
+GRADE_WEIGHTS = [15, 25, 28, 32]  # 一级…四级, certified population
+# age bands (min, max, weight): 60+ is over half of disabled people in the 2006 survey
+AGE_BANDS = [(0, 6, 1.5), (7, 15, 3.0), (16, 44, 18.0), (45, 59, 24.5), (60, 79, 40.0), (80, 95, 13.0)]
+OTHER_BIRTH_AREAS = ["220203", "220204", "220211", "220221", "220281", "220282", "220283", "220284"]
+
+FINDINGS = [
+    "生活基本稳定，家属照料到位", "身体状况与上次相比无明显变化", "居住条件较差，屋内潮湿阴冷",
+    "本人情绪稳定，与家人关系融洽", "行动不便，日常起居需人协助", "家庭收入主要依靠低保和补贴",
+    "已了解最新补贴政策，表示满意", "子女在外务工，老人独自在家", "近期住院治疗，已出院在家休养",
+    "辅助器具使用正常", "希望参加技能培训", "冬季取暖有保障", "按时服药，病情稳定",
+]
+SAFETY_RISKS = [
+    "冬季取暖用火炉，存在一氧化碳中毒隐患", "卫生间地面湿滑，无扶手", "独居，夜间无人照看",
+    "电线老化，存在用电隐患", "院内道路不平，雨雪天易摔倒", "房屋墙体有裂缝",
+]
+LOST_REASONS = ["外出务工，电话无人接听", "住院治疗，未见到本人", "搬至子女家居住，地址不详", "家中无人"]
+NEED_DETAILS: dict[NeedKind, list[str]] = {
+    NeedKind.REHABILITATION: ["需要康复训练", "需要肢体功能训练", "需要精神病服药补助", "孩子需要语言训练"],
+    NeedKind.ASSISTIVE_DEVICE: ["需要轮椅", "需要助听器", "需要盲杖", "需要助行器", "需要坐便椅"],
+    NeedKind.HOME_MODIFICATION: ["卫生间需要安装扶手", "门口台阶需要改坡道", "需要闪光门铃", "厨房灶台需要改低"],
+    NeedKind.CARE: ["需要日间照料", "家属希望申请托养服务"],
+    NeedKind.TRAINING: ["希望参加电商培训", "希望学习按摩技能"],
+    NeedKind.EMPLOYMENT: ["希望找到合适工作", "希望申请公益性岗位"],
+    NeedKind.LEGAL_AID: ["赡养纠纷需要法律援助"],
+    NeedKind.EDUCATION: ["孩子需要送教上门", "孩子入学需要协调"],
+    NeedKind.LIVING_ASSISTANCE: ["家庭困难，申请临时救助", "冬季取暖费用有困难"],
+    NeedKind.OTHER: ["希望办理残疾人证审验"],
+}
+FOLLOW_UP_ACTIONS: dict[NeedKind, str] = {
+    NeedKind.REHABILITATION: "联系定点康复机构并转介",
+    NeedKind.ASSISTIVE_DEVICE: "上报乡镇残联申请辅助器具",
+    NeedKind.HOME_MODIFICATION: "协助提交无障碍改造申请",
+    NeedKind.CARE: "了解托养机构床位并告知家属",
+    NeedKind.TRAINING: "报名参加县残联培训班",
+    NeedKind.EMPLOYMENT: "推荐就业岗位信息",
+    NeedKind.LEGAL_AID: "联系司法所法律援助",
+    NeedKind.EDUCATION: "联系学校协调入学",
+    NeedKind.LIVING_ASSISTANCE: "协助向民政申请临时救助",
+    NeedKind.OTHER: "告知审验办理流程",
+}
+MODIFICATION_ITEMS = [
+    ("ramp", "坡道", "米", 40_000), ("grab_bar", "扶手", "套", 25_000), ("threshold", "门槛去除", "处", 15_000),
+    ("toilet_seat", "坐便器改装", "套", 80_000), ("bath_chair", "淋浴椅", "个", 20_000),
+    ("flash_doorbell", "闪光门铃", "个", 18_000), ("gas_alarm", "燃气报警器", "个", 30_000),
+    ("stove", "灶台改低", "处", 120_000), ("anti_slip", "防滑地面", "平方米", 8_000),
+]
+INSTITUTIONS = [
+    ("昌邑区残疾人康复中心", "rehab_training,home_rehab,community_rehab"),
+    ("吉林市儿童康复中心", "rehab_training,surgery"),
+    ("吉林市精神康复医院", "psychiatric_medication"),
+    ("吉林市辅助器具适配中心", "device_fitting"),
+    ("吉林市人民医院", "surgery"),
+    ("昌邑区中医院康复科", "rehab_training,home_rehab"),
+]
+RELATIONS = ["父亲", "母亲", "配偶", "儿子", "女儿", "兄弟姐妹"]
+
+
+@dataclass
+class DemoSummary:
+    persons: int
+    visits: int
+    needs: int
+    follow_ups: int
+    modification_cases: int
+    referrals: int
+    areas: int
+    users: int
+    seconds: float
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class DemoError(LiaisonError):
+    pass
+
+
+def _weighted(rng: random.Random, choices: Sequence[Any], weights: Sequence[float]) -> Callable[[], Any]:
+    """A fast repeated weighted choice (random.choices recomputes the totals each call)."""
+    cum = list(accumulate(weights))
+    total = cum[-1]
+
+    def pick() -> Any:
+        return choices[bisect(cum, rng.random() * total)]
+
+    return pick
+
+
+class _Builder:
+    def __init__(
+        self,
+        persons: int,
+        seed: int,
+        today: date,
+        rules: RuleConfig,
+        device_id: str,
+        write: Callable[[str, tuple[str, ...], list[tuple[Any, ...]]], None],
+    ) -> None:
+        self.n = persons
+        self.rng = random.Random(seed)
+        self.today = today
+        self.rules = rules
+        self.device = device_id
+        self.write = write
+        self.rows: dict[str, list[tuple[Any, ...]]] = {}
+        self.columns: dict[str, tuple[str, ...]] = {}
+        self.written: dict[str, int] = {}
+        self.buffered = 0
+        self.counter = 0
+        self.epoch_ms = int(datetime(today.year, today.month, today.day).timestamp() * 1000) - 10**10
+        self.iso_cache: dict[date, str] = {}
+        self.pick_surname = _weighted(self.rng, [s for s, _w in SURNAMES], [w for _s, w in SURNAMES])
+        self.pick_category = _weighted(self.rng, range(1, 8), CATEGORY_WEIGHTS)
+        self.pick_grade = _weighted(self.rng, range(1, 5), GRADE_WEIGHTS)
+        self.pick_band = _weighted(self.rng, AGE_BANDS, [w for *_r, w in AGE_BANDS])
+        self.pick_mode = _weighted(
+            self.rng,
+            [ContactMode.HOME, ContactMode.IN_PERSON, ContactMode.PHONE, ContactMode.LOST],
+            [68, 14, 15, 3],
+        )
+        self.used_ids: set[str] = set()
+
+    # --- low-level helpers ---------------------------------------------------------------
+
+    def uuid(self) -> str:
+        """Version-7 style ids in creation order (as the services make them), drawn from the
+        seeded generator so the county is the same for the same seed."""
+        self.counter += 1
+        return f"{uuid7_int(self.epoch_ms + self.counter, self.rng.getrandbits(74)):032x}"
+
+    def iso(self, day: date) -> str:
+        text = self.iso_cache.get(day)
+        if text is None:
+            text = self.iso_cache[day] = day.isoformat()
+        return text
+
+    def stamp(self, day: date) -> str:
+        return self.iso(day) + " 09:00:00.000000"
+
+    def add(self, table: str, columns: tuple[str, ...], row: tuple[Any, ...]) -> None:
+        if table not in self.columns:
+            self.columns[table] = columns
+            self.rows[table] = []
+        self.rows[table].append(row)
+        self.buffered += 1
+        if self.buffered >= FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand buffered rows to the writer, parents before children, to bound memory."""
+        for table in _TABLE_ORDER:
+            rows = self.rows.get(table)
+            if rows:
+                self.write(table, self.columns[table], rows)
+                self.written[table] = self.written.get(table, 0) + len(rows)
+                self.rows[table] = []
+        self.buffered = 0
+
+    def synced(self, day: date) -> tuple[Any, ...]:
+        return (self.uuid(), self.stamp(day), self.stamp(day), 1, self.device)
+
+    SYNC = ("id", "created_at", "updated_at", "row_version", "origin_device")
+
+    def day_between(self, start: date, end: date) -> date:
+        if end <= start:
+            return start
+        return start + timedelta(days=self.rng.randint(0, (end - start).days))
+
+    # --- areas and users --------------------------------------------------------------------
+
+    def build_areas(self) -> list[tuple[str, str, str]]:
+        """Returns (area_id, village_name, officer_name) for every village or group people live in."""
+        rng = self.rng
+        n_villages = max(1, round(self.n / PEOPLE_PER_VILLAGE))
+        n_towns = max(1, -(-n_villages // VILLAGES_PER_TOWNSHIP))
+        start = self.today - timedelta(days=365 * HISTORY_YEARS + 60)
+        cols = self.SYNC + ("code", "name", "level", "parent_id")
+        county_id = self.uuid()
+        self.county_id = county_id
+        self.add("area", cols, (county_id, self.stamp(start), self.stamp(start), 1, self.device,
+                                COUNTY_CODE, COUNTY_NAME, AreaLevel.COUNTY.value, None))
+        homes: list[tuple[str, str, str]] = []
+        self.officers: dict[str, str] = {}
+        names_used: set[str] = set()
+        village_no = 0
+        for t in range(n_towns):
+            town_id = self.uuid()
+            town_code = f"{COUNTY_CODE}{100 + t:03d}"
+            town_name = TOWNSHIP_NAMES[t] if t < len(TOWNSHIP_NAMES) else self.place_name(names_used, "镇")
+            self.add("area", cols, (town_id, self.stamp(start), self.stamp(start), 1, self.device,
+                                    town_code, town_name, AreaLevel.TOWNSHIP.value, county_id))
+            self.user(f"town{t + 1:02d}", self.person_name(Sex.FEMALE if t % 2 else Sex.MALE),
+                      UserRole.TOWNSHIP_STAFF, town_id, start)
+            for v in range(min(VILLAGES_PER_TOWNSHIP, n_villages - village_no)):
+                village_no += 1
+                village_id = self.uuid()
+                suffix = "社区" if town_name.endswith("街道") else "村"
+                village_name = self.place_name(names_used, suffix)
+                self.add("area", cols, (village_id, self.stamp(start), self.stamp(start), 1, self.device,
+                                        f"{town_code}{v + 1:03d}", village_name, AreaLevel.VILLAGE.value,
+                                        town_id))
+                officer = self.person_name(Sex.FEMALE if rng.random() < 0.6 else Sex.MALE)
+                self.user(f"v{village_no:04d}", officer, UserRole.VILLAGE_OFFICER, village_id, start)
+                homes.append((village_id, village_name, officer))
+                if suffix == "村":
+                    for g in range(rng.randint(3, 6)):
+                        group_id = self.uuid()
+                        self.add("area", cols, (group_id, self.stamp(start), self.stamp(start), 1, self.device,
+                                                f"{town_code}{v + 1:03d}{g + 1:03d}", GROUP_NAMES[g],
+                                                AreaLevel.GROUP.value, village_id))
+                        homes.append((group_id, village_name, officer))
+        self.user("county", self.person_name(Sex.FEMALE), UserRole.COUNTY_STAFF, county_id, start)
+        return homes
+
+    def place_name(self, used: set[str], suffix: str) -> str:
+        while True:
+            name = self.rng.choice(PLACE_FIRST) + self.rng.choice(PLACE_SECOND) + suffix
+            if name not in used:
+                used.add(name)
+                return name
+
+    def user(self, username: str, display: str, role: UserRole, area_id: str, day: date) -> None:
+        user_id, *rest = self.synced(day)
+        self.add("app_user", self.SYNC + ("username", "display_name", "role", "active"),
+                 (user_id, *rest, username, display, role.value, 1))
+        self.add("user_area", ("user_id", "area_id"), (user_id, area_id))
+
+    def person_name(self, sex: Sex) -> str:
+        rng = self.rng
+        pool = GIVEN_MALE if sex is Sex.MALE else GIVEN_FEMALE
+        given = rng.choice(pool) + (rng.choice(pool) if rng.random() < 0.7 else "")
+        return self.pick_surname() + given
+
+    # --- people ---------------------------------------------------------------------------
+
+    def build_people(self, homes: list[tuple[str, str, str]]) -> None:
+        rng, today = self.rng, self.today
+        history_start = today - timedelta(days=365 * HISTORY_YEARS)
+        cols = self.SYNC + (
+            "name", "name_sort", "id_number", "sex", "birth_date", "ethnicity", "phone", "area_id",
+            "address", "hukou", "lives_alone", "guardian_name", "guardian_relation", "guardian_phone",
+            "cert_number", "cert_issued_on", "cert_valid_until", "category", "component_categories",
+            "grade", "diagnosis", "diagnosed_on", "dibao", "tekun", "fanpin_monitor", "low_income",
+            "chronic_illness_in_household", "living_subsidy_receiving", "living_subsidy_fen",
+            "care_subsidy_receiving", "care_subsidy_fen", "pension_insured", "pension_gov_paid",
+            "medical_insured", "medical_gov_paid", "employment_status", "employment_form",
+            "training_wish", "school_status", "status", "status_on", "status_reason",
+            "registered_on", "notes",
+        )
+        cadence = self.rules.cadence
+        self.people: list[tuple[str, PersonFacts, CadenceRule, date, date | None, str]] = []
+        for i in range(self.n):
+            area_id, village_name, officer = homes[i % len(homes)] if i < len(homes) else rng.choice(homes)
+            sex = Sex.MALE if rng.random() < 0.56 else Sex.FEMALE
+            lo, hi, _w = self.pick_band()
+            age = rng.randint(lo, hi)
+            birth = today - timedelta(days=age * 365 + rng.randint(0, 364))
+            birth = max(birth, date(1925, 1, 1))
+            id_number = self.id_number(birth, sex)
+            name = self.person_name(sex)
+            category = self.pick_category()
+            grade = self.pick_grade()
+            if age >= 75 and grade > 2 and rng.random() < 0.3:
+                grade -= 1
+            components = None
+            if category == 7:
+                components = ",".join(str(c) for c in sorted(rng.sample(range(1, 7), rng.choice((2, 2, 3)))))
+            child_without_cert = age <= 6 and rng.random() < 0.35
+            if child_without_cert:
+                cert = issued = valid = None
+                diagnosed = self.day_between(birth + timedelta(days=90), today)
+                diagnosis = rng.choice(["孤独症谱系障碍", "脑性瘫痪", "发育迟缓", "听力损失", "唐氏综合征"])
+                registered = diagnosed
+                cat_value, grade_value = (category if category != 7 else 5), None
+                components = None
+            else:
+                # cards are valid ten years and renewed (审验换证) before they lapse
+                earliest = max(birth + timedelta(days=60), today - timedelta(days=365 * 10 - 90))
+                if rng.random() < 0.02:  # new certificate holders: first contact due
+                    issued = today - timedelta(days=rng.randint(0, 20))
+                else:
+                    issued = min(today, self.day_between(earliest, today - timedelta(days=30)))
+                valid = issued + timedelta(days=365 * 10)
+                if rng.random() < 0.03:  # a few cards expiring or expired (审验)
+                    valid = today + timedelta(days=rng.randint(-120, 60))
+                    valid = max(valid, issued + timedelta(days=1))
+                cert = certificate_number(id_number, category, grade)
+                diagnosis = diagnosed = None
+                registered = issued if issued > history_start else history_start - timedelta(days=rng.randint(0, 90))
+                cat_value, grade_value = category, grade
+            lives_alone = age >= 18 and rng.random() < (0.16 if age >= 60 else 0.04)
+            dibao = rng.random() < 0.22
+            tekun = not dibao and rng.random() < 0.03
+            fanpin = rng.random() < 0.04
+            low_income = not dibao and rng.random() < 0.06
+            ill = rng.random() < 0.12
+            living = cert is not None and dibao and rng.random() < 0.93
+            care = cert is not None and grade_value in (1, 2) and rng.random() < 0.95
+            adult = age >= 16
+            pension = adult and rng.random() < 0.93
+            medical = rng.random() < 0.97
+            if 16 <= age <= 59:
+                employment = rng.choices(
+                    [EmploymentStatus.EMPLOYED, EmploymentStatus.SEEKING, EmploymentStatus.UNABLE],
+                    [35, 12, 53])[0]
+            else:
+                employment = EmploymentStatus.NOT_WORKING_AGE
+            form = None
+            if employment is EmploymentStatus.EMPLOYED:
+                form = rng.choice([EmploymentForm.FARMING, EmploymentForm.FARMING, EmploymentForm.FLEXIBLE,
+                                   EmploymentForm.SELF_EMPLOYED, EmploymentForm.PUBLIC_WELFARE,
+                                   EmploymentForm.QUOTA, EmploymentForm.SUPPORTED])
+            if 3 <= age <= 5:
+                school = SchoolStatus.PRESCHOOL
+            elif 6 <= age <= 15:
+                school = rng.choices(
+                    [SchoolStatus.REGULAR, SchoolStatus.INCLUSIVE, SchoolStatus.SPECIAL_SCHOOL,
+                     SchoolStatus.HOME_DELIVERED, SchoolStatus.NOT_ENROLLED], [40, 35, 12, 10, 3])[0]
+            else:
+                school = SchoolStatus.NOT_APPLICABLE
+            needs_guardian = age < 18 or category in (5, 6) or age >= 85
+            guardian = guardian_rel = guardian_phone = None
+            if needs_guardian:
+                guardian = self.person_name(Sex.MALE if rng.random() < 0.5 else Sex.FEMALE)
+                guardian_rel = rng.choice(RELATIONS[:2] if age < 18 else RELATIONS[2:])
+                guardian_phone = self.phone()
+            status, status_on, status_reason = PersonStatus.ACTIVE, None, None
+            roll = rng.random()
+            if cert is not None and roll < 0.04:
+                status_on = self.day_between(max(registered, history_start), today - timedelta(days=1))
+                if roll < 0.02:
+                    status, status_reason = PersonStatus.DECEASED, "病故"
+                elif roll < 0.035:
+                    status, status_reason = PersonStatus.MOVED_OUT, "随子女迁往外地"
+                else:
+                    status, status_reason = PersonStatus.CERT_CANCELLED, "复评后不再符合残疾标准"
+            facts = PersonFacts(
+                birth_date=birth, category=cat_value,
+                component_categories=frozenset(int(c) for c in components.split(",")) if components else frozenset(),
+                grade=grade_value, has_certificate=cert is not None, cert_issued_on=issued,
+                cert_valid_until=valid, lives_alone=lives_alone, dibao=dibao, tekun=tekun,
+                fanpin_monitor=fanpin, low_income=low_income, chronic_illness_in_household=ill,
+                receiving_living_subsidy=living, receiving_care_subsidy=care,
+            )
+            # the rhythm the person was visited at while on the roster
+            rule = cadence_for(facts, cadence)
+            if status is not PersonStatus.ACTIVE:
+                facts = replace(facts, status=status)
+            pid, *sync = self.synced(registered)
+            self.add("person", cols, (
+                pid, *sync, name, name_sort_key(name), id_number, sex.value, self.iso(birth),
+                "汉族" if rng.random() < 0.9 else rng.choice(["满族", "朝鲜族", "回族", "蒙古族"]),
+                self.phone() if rng.random() < 0.8 else None, area_id,
+                f"{village_name}{rng.randint(1, 300)}号",
+                HukouType.RURAL.value if rng.random() < 0.588 else HukouType.URBAN.value,
+                int(lives_alone), guardian, guardian_rel, guardian_phone,
+                cert, self.iso(issued) if issued else None, self.iso(valid) if valid else None,
+                cat_value, components, grade_value, diagnosis,
+                self.iso(diagnosed) if diagnosed else None,
+                int(dibao), int(tekun), int(fanpin), int(low_income), int(ill),
+                int(living), rng.choice((8_000, 9_000, 10_000)) if living else None,
+                int(care), rng.choice((9_000, 10_000, 12_000)) if care else None,
+                int(pension), int(pension and (dibao or grade_value in (1, 2))),
+                int(medical), int(medical and (dibao or tekun)),
+                employment.value, form.value if form else None,
+                "希望学习实用技术" if employment is EmploymentStatus.SEEKING and rng.random() < 0.5 else None,
+                school.value, status.value, self.iso(status_on) if status_on else None, status_reason,
+                self.iso(registered), None,
+            ))
+            for term in search_terms(name):
+                self.add("person_search_term", ("term", "person_id"), (term, pid))
+            assert rule is not None
+            self.people.append((pid, facts, rule, registered, status_on, officer))
+
+    def id_number(self, birth: date, sex: Sex) -> str:
+        rng = self.rng
+        area = COUNTY_CODE if rng.random() < 0.85 else rng.choice(OTHER_BIRTH_AREAS)
+        while True:
+            seq = rng.randrange(0, 1000)
+            if (seq % 2 == 1) != (sex is Sex.MALE):
+                seq = (seq + 1) % 1000
+            number = compose_id_number(area, birth, seq)
+            if number not in self.used_ids:
+                self.used_ids.add(number)
+                return number
+
+    def phone(self) -> str:
+        return f"1{self.rng.choice('35789')}{self.rng.randrange(10**9):09d}"
+
+    # --- visits, needs, follow-ups -----------------------------------------------------------
+
+    def build_visits(self) -> None:
+        rng, today = self.rng, self.today
+        cadence = self.rules.cadence
+        start_of_history = today - timedelta(days=365 * HISTORY_YEARS)
+        v_cols = self.SYNC + (
+            "person_id", "visit_date", "kind", "contact_mode", "lost_reason", "visitor_name",
+            "visitor_user_id", "findings", "safety_risks", "household_income_fen", "household_size",
+        )
+        survey = cadence.annual_survey
+        rand, add, synced, iso = rng.random, self.add, self.synced, self.iso
+        home, lost_mode = ContactMode.HOME.value, ContactMode.LOST.value
+        modes = [m.value for m in (ContactMode.HOME, ContactMode.IN_PERSON, ContactMode.PHONE, ContactMode.LOST)]
+        mode_cum = list(accumulate([68, 14, 15, 3]))
+        survey_kind, condolence, income_kind = (VisitKind.ANNUAL_SURVEY.value, VisitKind.CONDOLENCE.value,
+                                                VisitKind.INCOME_MONITORING.value)
+        n_findings, n_risks, n_lost = len(FINDINGS), len(SAFETY_RISKS), len(LOST_REASONS)
+        for pid, facts, rule, registered, status_on, officer in self.people:
+            interval = rule.interval.interval_days
+            end = status_on or today
+            first = max(registered, start_of_history)
+            if end <= first:
+                continue
+            lapsed = rand() < 0.12 and status_on is None
+            if lapsed:
+                last = end - timedelta(days=interval + rule.interval.grace_days + rng.randint(1, 2 * interval))
+            else:
+                last = end - timedelta(days=int(rand() * interval))
+            dates: list[date] = []
+            day = last
+            while day >= first:
+                dates.append(day)
+                step = interval if (last - day).days < 180 else 180
+                day -= timedelta(days=max(7, step + int((rand() - 0.5) * step / 3)))
+            dates.reverse()
+            base_kind = VisitKind.HARDSHIP.value if rule.kind == "intensive" else VisitKind.ROUTINE.value
+            kinds = [base_kind] * len(dates)
+            # one annual survey per year inside the survey period, most years
+            if facts.has_certificate:
+                for year in range(first.year, end.year + 1):
+                    opens, deadline = survey.opens_on(year), min(survey.deadline_on(year), end)
+                    if deadline < max(opens, first) or rand() < 0.1:
+                        continue
+                    inside = [k for k, d in enumerate(dates) if opens <= d <= deadline]
+                    if inside:
+                        kinds[inside[int(rand() * len(inside))]] = survey_kind
+                    elif year < today.year or rand() < 0.7:
+                        dates.append(self.day_between(max(opens, first), deadline))
+                        kinds.append(survey_kind)
+            monitored = facts.dibao or facts.fanpin_monitor or facts.low_income
+            contacts: list[tuple[str, date]] = []
+            for day, kind in zip(dates, kinds, strict=True):
+                mode = modes[bisect(mode_cum, rand() * 100)]
+                if kind != survey_kind:
+                    if day.month <= 2 and rand() < 0.25:
+                        kind = condolence
+                    elif monitored and day.month == 11 and rand() < 0.5:
+                        kind = income_kind
+                if mode == lost_mode and kind in (survey_kind, income_kind):
+                    mode = home
+                lost = mode == lost_mode
+                income = size = None
+                if kind == income_kind:
+                    size = 1 + int(rand() * 5)
+                    income = size * (400_000 + 10_000 * int(rand() * 80))
+                vid, *sync = synced(day)
+                add("visit", v_cols, (
+                    vid, *sync, pid, iso(day), kind, mode,
+                    LOST_REASONS[int(rand() * n_lost)] if lost else None, officer, None,
+                    None if lost else FINDINGS[int(rand() * n_findings)],
+                    SAFETY_RISKS[int(rand() * n_risks)] if not lost and rand() < 0.06 else None,
+                    income, size,
+                ))
+                if not lost:
+                    contacts.append((vid, day))
+            if contacts and rand() < 0.5:
+                self.build_needs(pid, facts, contacts, status_on)
+
+    def build_needs(self, pid: str, facts: PersonFacts, contacts: list[tuple[str, date]],
+                    status_on: date | None) -> None:
+        rng, today = self.rng, self.today
+        n_cols = self.SYNC + ("person_id", "kind", "detail", "raised_on", "raised_visit_id", "status",
+                              "status_on", "resolved_on", "resolution", "resolved_visit_id")
+        f_cols = self.SYNC + ("visit_id", "person_id", "need_id", "action", "due_on", "status",
+                              "done_on", "outcome")
+        for _i in range(1 if rng.random() < 0.8 else 2):
+            kind = self.need_kind(facts)
+            visit_id, raised = rng.choice(contacts[-8:])
+            age_days = (today - raised).days
+            if status_on is not None:
+                status = rng.choice([NeedStatus.MET, NeedStatus.UNREACHABLE])
+            elif age_days > 365:
+                status = rng.choices(
+                    [NeedStatus.MET, NeedStatus.DECLINED, NeedStatus.UNREACHABLE, NeedStatus.IN_SERVICE],
+                    [85, 9, 3, 3])[0]
+            elif age_days > 90:
+                status = rng.choices(
+                    [NeedStatus.MET, NeedStatus.DECLINED, NeedStatus.UNREACHABLE, NeedStatus.IN_SERVICE,
+                     NeedStatus.OPEN, NeedStatus.REFERRED], [78, 8, 2, 7, 2, 3])[0]
+            else:
+                status = rng.choices(
+                    [NeedStatus.OPEN, NeedStatus.REFERRED, NeedStatus.IN_SERVICE, NeedStatus.MET],
+                    [45, 20, 15, 20])[0]
+            resolved = status in (NeedStatus.MET, NeedStatus.DECLINED, NeedStatus.UNREACHABLE)
+            end = status_on or today
+            status_day = min(end, raised + timedelta(days=rng.randint(5, 80))) if status is not NeedStatus.OPEN else raised
+            later = [(v, d) for v, d in contacts if d >= status_day]
+            resolved_visit = later[0][0] if resolved and later and later[0][1] == status_day else None
+            resolution = None
+            if status is NeedStatus.MET:
+                resolution = "已落实"
+            elif status is NeedStatus.DECLINED:
+                resolution = "本人表示暂不需要"
+            elif status is NeedStatus.UNREACHABLE:
+                resolution = "人员迁出或去世，无法落实" if status_on else "政策条件不符，无法落实"
+            need_id, *sync = self.synced(raised)
+            self.add("need", n_cols, (
+                need_id, *sync, pid, kind.value, rng.choice(NEED_DETAILS[kind]), self.iso(raised),
+                visit_id, status.value, self.iso(status_day),
+                self.iso(status_day) if resolved else None, resolution, resolved_visit,
+            ))
+            due = raised + timedelta(days=rng.randint(14, 30))
+            if resolved:
+                fu_status, done_on, outcome = FollowUpStatus.DONE, min(status_day, today), "已完成"
+            elif rng.random() < 0.6 or status_on is not None:
+                fu_status, done_on, outcome = FollowUpStatus.DONE, min(raised + timedelta(days=10), today), "已上报"
+            else:
+                fu_status, done_on, outcome = FollowUpStatus.OPEN, None, None
+            fid, *sync = self.synced(raised)
+            self.add("follow_up", f_cols, (
+                fid, *sync, visit_id, pid, need_id, FOLLOW_UP_ACTIONS[kind], self.iso(due),
+                fu_status.value, self.iso(done_on) if done_on else None, outcome,
+            ))
+            self.needs.append((need_id, pid, kind, status, raised, status_day, facts))
+
+    def need_kind(self, facts: PersonFacts) -> NeedKind:
+        rng = self.rng
+        age = facts.age_on(self.today)
+        options: list[tuple[NeedKind, float]] = [
+            (NeedKind.REHABILITATION, 25), (NeedKind.ASSISTIVE_DEVICE, 25), (NeedKind.LIVING_ASSISTANCE, 8),
+            (NeedKind.OTHER, 3), (NeedKind.LEGAL_AID, 1),
+        ]
+        if facts.is_severe:
+            options.append((NeedKind.HOME_MODIFICATION, 20))
+        if facts.category in (5, 6) or age >= 70:
+            options.append((NeedKind.CARE, 8))
+        if 16 <= age <= 59:
+            options += [(NeedKind.EMPLOYMENT, 8), (NeedKind.TRAINING, 6)]
+        if 3 <= age <= 15:
+            options.append((NeedKind.EDUCATION, 10))
+        kinds, weights = zip(*options, strict=True)
+        return rng.choices(kinds, weights)[0]
+
+    # --- cases ------------------------------------------------------------------------------
+
+    def build_cases(self) -> None:
+        rng, today = self.rng, self.today
+        start = today - timedelta(days=365 * HISTORY_YEARS + 60)
+        inst_cols = self.SYNC + ("name", "code", "area_id", "address", "phone", "service_kinds",
+                                 "designated", "active")
+        institutions: dict[str, list[str]] = {}
+        for k, (name, kinds) in enumerate(INSTITUTIONS, start=1):
+            iid, *sync = self.synced(start)
+            self.add("institution", inst_cols, (iid, *sync, name, f"JG{k:03d}", self.county_id,
+                                                "吉林市昌邑区", f"0432-6{rng.randrange(10**6):06d}", kinds, 1, 1))
+            for kind in kinds.split(","):
+                institutions.setdefault(kind, []).append(iid)
+        ev_cols = self.SYNC + ("case_type", "case_id", "from_state", "to_state", "on_date", "at", "by_user", "reason")
+
+        def events(case_type: str, case_id: str, steps: list[tuple[str, date]], who: str,
+                   reason: str | None = None) -> None:
+            previous = None
+            for k, (state, day) in enumerate(steps):
+                eid, *sync = self.synced(day)
+                last = k == len(steps) - 1
+                self.add("case_event", ev_cols, (eid, *sync, case_type, case_id, previous, state,
+                                                 self.iso(day), self.stamp(day), who, reason if last else None))
+                previous = state
+
+        mod_cols = self.SYNC + ("person_id", "need_id", "year", "stage", "stage_on", "applied_on", "contractor",
+                                "construction_started_on", "estimate_fen", "actual_cost_fen", "accepted_on",
+                                "acceptance_result", "accepted_by", "closed_on", "end_reason")
+        item_cols = self.SYNC + ("case_id", "item_code", "name", "quantity", "unit", "unit_cost_fen", "estimate_fen")
+        ref_cols = self.SYNC + ("person_id", "need_id", "institution_id", "service_kind", "state", "state_on",
+                                "referred_on", "accepted_on", "closed_on", "cost_fen", "outcome",
+                                "not_accepted_reason")
+        mod_order = [ModificationStage.APPLIED, ModificationStage.ASSESSED, ModificationStage.PLAN_CONFIRMED,
+                     ModificationStage.CONSTRUCTION, ModificationStage.ACCEPTED, ModificationStage.CLOSED]
+        service_for = {
+            NeedKind.ASSISTIVE_DEVICE: [ReferralServiceKind.DEVICE_FITTING],
+            NeedKind.REHABILITATION: [ReferralServiceKind.REHAB_TRAINING, ReferralServiceKind.HOME_REHAB,
+                                      ReferralServiceKind.COMMUNITY_REHAB, ReferralServiceKind.PSYCHIATRIC_MEDICATION,
+                                      ReferralServiceKind.SURGERY],
+        }
+        for need_id, pid, kind, status, raised, status_day, facts in self.needs:
+            if kind is NeedKind.HOME_MODIFICATION and status is not NeedStatus.DECLINED:
+                # how far the case got: older cases further along
+                age_days = (today - raised).days
+                reach = min(len(mod_order) - 1, age_days // 40 + rng.randint(-1, 1))
+                reach = max(0, reach)
+                ended = None
+                if rng.random() < 0.06:
+                    ended = ModificationStage.INELIGIBLE if reach <= 1 else ModificationStage.TERMINATED
+                steps = []
+                day = raised
+                for stage in mod_order[: reach + 1]:
+                    steps.append((stage.value, min(day, today)))
+                    day += timedelta(days=rng.randint(10, 35))
+                if ended is not None:
+                    steps.append((ended.value, min(day, today)))
+                stage_value, stage_on = steps[-1]
+                reached = {s for s, _d in steps}
+                items = rng.sample(MODIFICATION_ITEMS, rng.randint(2, 4)) if "assessed" in reached else []
+                cid, *sync = self.synced(raised)
+                estimate = 0
+                for code, iname, unit, cost in items:
+                    qty = rng.randint(1, 3)
+                    estimate += qty * cost
+                    iid, *isync = self.synced(raised)
+                    self.add("modification_item", item_cols, (iid, *isync, cid, code, iname, qty, unit, cost, qty * cost))
+                accepted = "accepted" in reached
+                self.add("modification_case", mod_cols, (
+                    cid, *sync, pid, need_id, raised.year, stage_value, self.iso(stage_on), self.iso(raised),
+                    "吉林市安居建筑工程有限公司" if "construction" in reached else None,
+                    self.iso(dict(steps)["construction"]) if "construction" in reached else None,
+                    estimate or None,
+                    int(estimate * rng.uniform(0.9, 1.05)) if accepted else None,
+                    self.iso(dict(steps)["accepted"]) if accepted else None,
+                    "合格" if accepted else None, "乡镇残联" if accepted else None,
+                    self.iso(dict(steps)["closed"]) if "closed" in reached else None,
+                    ("不符合困难重度残疾人家庭条件" if ended is ModificationStage.INELIGIBLE else "本人放弃改造")
+                    if ended else None,
+                ))
+                events("modification", cid, steps, "乡镇残联")
+            elif kind in service_for and status is not NeedStatus.OPEN and status is not NeedStatus.DECLINED:
+                service = rng.choice(service_for[kind])
+                candidates = institutions.get(service.value, [])
+                if status is NeedStatus.REFERRED:
+                    state = ReferralState.REFERRED if rng.random() < 0.6 else ReferralState.ACCEPTED
+                elif status is NeedStatus.IN_SERVICE:
+                    state = ReferralState.IN_SERVICE
+                elif status is NeedStatus.MET:
+                    state = ReferralState.COMPLETED
+                else:
+                    state = rng.choice([ReferralState.NOT_ACCEPTED, ReferralState.NOT_COMPLETED])
+                referred = raised + timedelta(days=rng.randint(1, 5))
+                referred = min(referred, status_day, today)
+                chain = {
+                    ReferralState.REFERRED: [ReferralState.REFERRED],
+                    ReferralState.ACCEPTED: [ReferralState.REFERRED, ReferralState.ACCEPTED],
+                    ReferralState.IN_SERVICE: [ReferralState.REFERRED, ReferralState.ACCEPTED, ReferralState.IN_SERVICE],
+                    ReferralState.COMPLETED: [ReferralState.REFERRED, ReferralState.ACCEPTED, ReferralState.IN_SERVICE,
+                                              ReferralState.COMPLETED],
+                    ReferralState.NOT_COMPLETED: [ReferralState.REFERRED, ReferralState.ACCEPTED,
+                                                  ReferralState.IN_SERVICE, ReferralState.NOT_COMPLETED],
+                    ReferralState.NOT_ACCEPTED: [ReferralState.REFERRED, ReferralState.NOT_ACCEPTED],
+                }[state]
+                span = max(0, (status_day - referred).days)
+                days = sorted(referred + timedelta(days=rng.randint(0, span)) for _s in chain[1:])
+                steps = list(zip([s.value for s in chain], [referred, *days], strict=True))
+                accepted_on = dict(steps).get("accepted")
+                closed = state in (ReferralState.COMPLETED, ReferralState.NOT_COMPLETED, ReferralState.NOT_ACCEPTED)
+                child = facts.age_on(referred) <= 6
+                cost = None
+                if state in (ReferralState.IN_SERVICE, ReferralState.COMPLETED, ReferralState.NOT_COMPLETED):
+                    cost = rng.randrange(50_000, 1_500_000 if child else 500_000, 10_000)
+                rid, *sync = self.synced(referred)
+                self.add("rehab_referral", ref_cols, (
+                    rid, *sync, pid, need_id, rng.choice(candidates) if candidates else None, service.value,
+                    state.value, self.iso(steps[-1][1]), self.iso(referred),
+                    self.iso(accepted_on) if accepted_on else None,
+                    self.iso(steps[-1][1]) if closed else None, cost,
+                    "服务完成，效果良好" if state is ReferralState.COMPLETED else
+                    ("本人中途放弃" if state is ReferralState.NOT_COMPLETED else None),
+                    "机构床位已满" if state is ReferralState.NOT_ACCEPTED else None,
+                ))
+                events("referral", rid, steps, "村专职委员",
+                       "机构床位已满" if state is ReferralState.NOT_ACCEPTED else None)
+
+    def build(self) -> None:
+        homes = self.build_areas()
+        self.build_people(homes)
+        self.needs: list[tuple[str, str, NeedKind, NeedStatus, date, date, PersonFacts]] = []
+        self.build_visits()
+        self.build_cases()
+        self.flush()
+
+
+# tables in foreign-key order
+_TABLE_ORDER = ("area", "app_user", "user_area", "person", "person_search_term", "visit", "need",
+                "follow_up", "institution", "modification_case", "modification_item", "rehab_referral",
+                "case_event")
+
+
+def build_demo(
+    engine: Engine,
+    rules: RuleConfig,
+    device_id: str,
+    *,
+    persons: int,
+    seed: int = 1,
+    today: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DemoSummary:
+    """Fill an empty workspace with a synthetic county of `persons` people."""
+    if persons < 1 or persons > 2_000_000:
+        raise DemoError(_("人数应在 1 到 2,000,000 之间，实际为 {n}").format(n=persons))
+    today = today or date.today()
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        if conn.scalar(select(func.count()).select_from(Person)):
+            raise DemoError(_("该工作区已有人员档案，演示数据只能生成在空的工作区（请用 --db 指定一个新文件）"))
+    report = progress or (lambda _msg: None)
+    tables = Base.metadata.tables
+    raw = engine.raw_connection()
+    dbapi = raw.driver_connection
+    try:
+        cursor = dbapi.cursor()
+        cursor.execute("PRAGMA cache_size = -200000")  # ~200 MB while bulk inserting
+        cursor.execute("BEGIN")
+
+        def write(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+            unknown = set(columns) - set(tables[table].columns.keys())
+            assert not unknown, f"demo writes unknown columns {unknown} into {table}"
+            placeholders = ",".join("?" * len(columns))
+            cursor.executemany(
+                f"INSERT INTO {table} ({','.join(columns)}) VALUES ({placeholders})", rows
+            )
+            if table == "visit":
+                report(_("已写入走访记录 {n} 条").format(n=builder.written.get("visit", 0) + len(rows)))
+
+        builder = _Builder(persons, seed, today, rules, device_id, write)
+        report(_("正在生成 {n} 人的演示数据……").format(n=persons))
+        builder.build()
+        counts = {t: builder.written.get(t, 0) for t in _TABLE_ORDER}
+        cursor.execute(
+            "INSERT INTO audit_event (id, at, user_id, username, device_id, entity, entity_id, action, changes, reason)"
+            " VALUES (?, ?, NULL, ?, ?, 'workspace', ?, 'demo', ?, ?)",
+            (builder.uuid(), builder.stamp(today), "demo", device_id, builder.county_id,
+             json.dumps({"persons": [None, persons], "seed": [None, seed]}), "生成演示数据"),
+        )
+        for key, value in ((settings.WORKSPACE_NAME, f"演示数据（{COUNTY_NAME}）"),
+                           (settings.HOME_AREA_ID, builder.county_id)):
+            cursor.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+        report(_("正在提交……"))
+        cursor.execute("COMMIT")
+        cursor.execute("PRAGMA cache_size = -2000")
+        # planner statistics for the freshly filled tables
+        cursor.execute("PRAGMA optimize = 0x10002")
+        cursor.close()
+    except BaseException:
+        dbapi.rollback()
+        raise
+    finally:
+        raw.close()
+    seconds = time.perf_counter() - started
+    log.info("demo: %s people, %s visits in %.1f s", persons, counts["visit"], seconds)
+    return DemoSummary(
+        persons=counts["person"], visits=counts["visit"], needs=counts["need"],
+        follow_ups=counts["follow_up"], modification_cases=counts["modification_case"],
+        referrals=counts["rehab_referral"], areas=counts["area"], users=counts["app_user"],
+        seconds=seconds, counts=counts,
+    )

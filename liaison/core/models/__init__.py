@@ -1,0 +1,38 @@
+"""All mapped classes; importing this package registers every table on `Base.metadata`."""
+
+from liaison.core.models.area import Area
+from liaison.core.models.audit import AuditEvent
+from liaison.core.models.base import Base, Synced, new_uuid, utcnow
+from liaison.core.models.cases import (
+    CaseEvent,
+    HomeModificationCase,
+    Institution,
+    ModificationItem,
+    RehabReferral,
+)
+from liaison.core.models.person import Person, PersonSearchTerm
+from liaison.core.models.setting import Setting
+from liaison.core.models.user import User, UserArea
+from liaison.core.models.visit import FollowUp, Need, Visit
+
+__all__ = [
+    "Area",
+    "AuditEvent",
+    "Base",
+    "CaseEvent",
+    "FollowUp",
+    "HomeModificationCase",
+    "Institution",
+    "ModificationItem",
+    "Need",
+    "Person",
+    "PersonSearchTerm",
+    "RehabReferral",
+    "Setting",
+    "Synced",
+    "User",
+    "UserArea",
+    "Visit",
+    "new_uuid",
+    "utcnow",
+]

@@ -1,0 +1,18 @@
+"""Where the shipped resources (fonts, rule tables, icons) live: the repository's `resources/`
+folder, or the same folder inside a frozen (PyInstaller) build."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def resources_dir() -> Path:
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(frozen_root) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def resource_path(*parts: str) -> Path:
+    return resources_dir().joinpath(*parts)
