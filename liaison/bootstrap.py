@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,9 +32,10 @@ class Workspace:
     device_id: str
     upgrade: db.UpgradeResult
     _rules: RuleConfig | None = field(default=None, repr=False)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory)
+        return UnitOfWork(self.session_factory, self.cache)
 
     @property
     def rules(self) -> RuleConfig:

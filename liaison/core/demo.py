@@ -334,7 +334,7 @@ class _Builder:
             "care_subsidy_receiving", "care_subsidy_fen", "pension_insured", "pension_gov_paid",
             "medical_insured", "medical_gov_paid", "employment_status", "employment_form",
             "training_wish", "school_status", "status", "status_on", "status_reason",
-            "registered_on", "notes",
+            "registered_on", "notes", "search_no",
         )
         cadence = self.rules.cadence
         self.people: list[tuple[str, PersonFacts, CadenceRule, date, date | None, str]] = []
@@ -436,10 +436,11 @@ class _Builder:
             if status is not PersonStatus.ACTIVE:
                 facts = replace(facts, status=status)
             pid, *sync = self.synced(registered)
+            phone = self.phone() if rng.random() < 0.8 else None
             self.add("person", cols, (
                 pid, *sync, name, name_sort_key(name), id_number, sex.value, self.iso(birth),
                 "汉族" if rng.random() < 0.9 else rng.choice(["满族", "朝鲜族", "回族", "蒙古族"]),
-                self.phone() if rng.random() < 0.8 else None, area_id,
+                phone, area_id,
                 f"{village_name}{rng.randint(1, 300)}号",
                 HukouType.RURAL.value if rng.random() < 0.588 else HukouType.URBAN.value,
                 int(lives_alone), guardian, guardian_rel, guardian_phone,
@@ -454,10 +455,10 @@ class _Builder:
                 employment.value, form.value if form else None,
                 "希望学习实用技术" if employment is EmploymentStatus.SEEKING and rng.random() < 0.5 else None,
                 school.value, status.value, self.iso(status_on) if status_on else None, status_reason,
-                self.iso(registered), None,
+                self.iso(registered), None, i + 1,
             ))
-            for term in search_terms(name):
-                self.add("person_search_term", ("term", "person_id"), (term, pid))
+            for term in search_terms(name, id_number, phone):
+                self.add("person_search_term", ("term", "search_no"), (term, i + 1))
             assert rule is not None
             self.people.append((pid, facts, rule, registered, status_on, officer))
 
@@ -487,7 +488,7 @@ class _Builder:
             "visitor_user_id", "findings", "safety_risks", "household_income_fen", "household_size",
         )
         survey = cadence.annual_survey
-        rand, add, synced, iso = rng.random, self.add, self.synced, self.iso
+        rand, add, uuid, iso, device = rng.random, self.add, self.uuid, self.iso, self.device
         home, lost_mode = ContactMode.HOME.value, ContactMode.LOST.value
         modes = [m.value for m in (ContactMode.HOME, ContactMode.IN_PERSON, ContactMode.PHONE, ContactMode.LOST)]
         mode_cum = list(accumulate([68, 14, 15, 3]))
@@ -542,9 +543,9 @@ class _Builder:
                 if kind == income_kind:
                     size = 1 + int(rand() * 5)
                     income = size * (400_000 + 10_000 * int(rand() * 80))
-                vid, *sync = synced(day)
+                vid, stamp = uuid(), iso(day) + " 09:00:00.000000"
                 add("visit", v_cols, (
-                    vid, *sync, pid, iso(day), kind, mode,
+                    vid, stamp, stamp, 1, device, pid, iso(day), kind, mode,
                     LOST_REASONS[int(rand() * n_lost)] if lost else None, officer, None,
                     None if lost else FINDINGS[int(rand() * n_findings)],
                     SAFETY_RISKS[int(rand() * n_risks)] if not lost and rand() < 0.06 else None,
@@ -796,6 +797,9 @@ def build_demo(
     try:
         cursor = dbapi.cursor()
         cursor.execute("PRAGMA cache_size = -200000")  # ~200 MB while bulk inserting
+        # rows are built consistent; checking each reference would cost a lookup per row
+        # (the demo tests run PRAGMA foreign_key_check on the result)
+        cursor.execute("PRAGMA foreign_keys = OFF")
         cursor.execute("BEGIN")
 
         def write(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
@@ -823,6 +827,7 @@ def build_demo(
             cursor.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", (key, json.dumps(value)))
         report(_("正在提交……"))
         cursor.execute("COMMIT")
+        cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA cache_size = -2000")
         # planner statistics for the freshly filled tables
         cursor.execute("PRAGMA optimize = 0x10002")

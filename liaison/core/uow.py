@@ -8,14 +8,19 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 
 class UnitOfWork:
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    """`cache` is shared by every unit of work of one workspace, for lookups that rarely
+    change (area names); whoever fills it also decides when an entry is stale."""
+
+    def __init__(self, session_factory: sessionmaker[Session], cache: dict[str, Any] | None = None) -> None:
         self._session_factory = session_factory
         self._session: Session | None = None
+        self.cache: dict[str, Any] = {} if cache is None else cache
 
     @property
     def session(self) -> Session:
@@ -33,13 +38,10 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session = self.session
-        try:
-            # anything not committed explicitly is thrown away
-            session.rollback()
-        finally:
-            session.close()
-            self._session = None
+        # Anything not committed is thrown away: close() rolls the transaction back without
+        # expiring the loaded objects, so what a read returned stays readable afterwards.
+        self.session.close()
+        self._session = None
 
     def commit(self) -> None:
         self.session.commit()

@@ -144,6 +144,7 @@ def fill_previous_version(engine: Engine) -> None:
             "person",
             name="单福贵",
             name_sort="shan fu gui\t单福贵",
+            search_no=1,
             id_number=ID_NUMBER,
             sex="male",
             birth_date="1956-10-02",
@@ -188,8 +189,8 @@ def fill_previous_version(engine: Engine) -> None:
             notes="腿脚不便，听力差",
             **synced(PERSON_ID, version=4),
         )
-        for term in persons.search_terms("单福贵"):
-            insert(conn, "person_search_term", term=term, person_id=PERSON_ID.hex)
+        for term in persons.search_terms("单福贵", ID_NUMBER, None):
+            insert(conn, "person_search_term", term=term, search_no=1)
         insert(
             conn,
             "visit",

@@ -25,14 +25,18 @@ class Person(Synced, Base):
         CheckConstraint("category BETWEEN 1 AND 7", name="category_range"),
         CheckConstraint("grade BETWEEN 1 AND 4", name="grade_range"),
         Index("ix_person_area_status", "area_id", "status"),
+        # covers name-ordered walks of the search index (see services/search.py)
+        Index("ix_person_name_sort", "name_sort", "search_no"),
     )
 
     # identity
     name: Mapped[str] = mapped_column(String(50))
-    name_sort: Mapped[str] = mapped_column(String(200), index=True)
+    name_sort: Mapped[str] = mapped_column(String(200))
+    # a small local number for the search index (not synced; every device numbers its own)
+    search_no: Mapped[int] = mapped_column(unique=True)
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     sex: Mapped[Sex] = mapped_column(enum_type(Sex))
-    birth_date: Mapped[date]
+    birth_date: Mapped[date] = mapped_column(index=True)
     ethnicity: Mapped[str | None] = mapped_column(String(20))
     phone: Mapped[str | None] = mapped_column(String(30))
 
@@ -99,15 +103,17 @@ class Person(Synced, Base):
 
 
 class PersonSearchTerm(Base):
-    """Derived search index: pinyin readings and name suffixes, queried by prefix range.
+    """Derived search index: pinyin readings, name suffixes and ID/phone fragments, queried
+    by prefix range. Rebuilt from the person on every save; never synced.
 
-    Rebuilt from the person on every save; never synced.
+    It points at `Person.search_no` rather than the 32-character UUID: there are about twenty
+    terms a person, and at county scale the narrow key halves the table.
     """
 
     __tablename__ = "person_search_term"
     __table_args__ = {"sqlite_with_rowid": False}
 
     term: Mapped[str] = mapped_column(String(80), primary_key=True)
-    person_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("person.id"), primary_key=True, index=True
+    search_no: Mapped[int] = mapped_column(
+        ForeignKey("person.search_no"), primary_key=True, index=True
     )

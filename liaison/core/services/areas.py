@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from liaison.core.enums import AreaLevel, label
@@ -132,10 +132,21 @@ def area_names(session: Session) -> dict[uuid.UUID, AreaInfo]:
     return result
 
 
+def area_directory(uow: UnitOfWork) -> Mapping[uuid.UUID, AreaInfo]:
+    """`area_names`, kept between units of work until an area is added or changed (every
+    change bumps `updated_at`); checking that costs one small query instead of a reload."""
+    stamp = tuple(uow.session.execute(select(func.count(), func.max(Area.updated_at))).one())
+    cached = uow.cache.get("areas")
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, area_names(uow.session))
+        uow.cache["areas"] = cached
+    return cached[1]  # type: ignore[no-any-return]
+
+
 def list_areas(uow: UnitOfWork, actor: Actor) -> list[AreaInfo]:
     """The areas the actor may see, ordered by code (parents before children)."""
     allowed = allowed_area_ids(uow, actor)
-    infos = area_names(uow.session).values()
+    infos = area_directory(uow).values()
     visible = [a for a in infos if allowed is None or a.id in allowed]
     return sorted(visible, key=lambda a: a.code)
 

@@ -26,7 +26,7 @@ from liaison.core.rules.subsidy import (
     subsidy_gaps,
 )
 from liaison.core.services import audit
-from liaison.core.services.areas import AreaInfo, area_names
+from liaison.core.services.areas import AreaInfo, area_directory
 from liaison.core.services.context import Actor
 from liaison.core.services.persons import load_person, person_facts
 from liaison.core.uow import UnitOfWork
@@ -95,7 +95,7 @@ def open_person_file(
     )
     return PersonFile(
         person=person,
-        area=area_names(session)[person.area_id],
+        area=area_directory(uow)[person.area_id],
         age=age_on(person.birth_date, today),
         facts=facts,
         living_subsidy=living_subsidy_eligibility(facts, rules.subsidy),

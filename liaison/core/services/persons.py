@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import ScalarSelect, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from liaison.core.enums import (
@@ -34,7 +34,7 @@ from liaison.core.rules.certificate import certificate_number, check_certificate
 from liaison.core.rules.facts import PersonFacts
 from liaison.core.rules.idnumber import age_on, normalize_id_number, parse_id_number
 from liaison.core.services import audit
-from liaison.core.services.areas import PERSON_LEVELS, area_names
+from liaison.core.services.areas import PERSON_LEVELS, area_directory
 from liaison.core.services.context import Actor, allowed_area_ids, ensure_area_in_scope
 from liaison.core.uow import UnitOfWork
 
@@ -392,33 +392,71 @@ def _check_area(uow: UnitOfWork, actor: Actor, area_id: uuid.UUID) -> Area:
     return area
 
 
-def _refuse_duplicate(session: Session, id_number: str, own_id: uuid.UUID | None) -> None:
-    existing = session.scalar(select(Person).where(Person.id_number == id_number))
-    if existing is not None and existing.id != own_id:
-        place = area_names(session).get(existing.area_id)
+def _refuse_duplicate(uow: UnitOfWork, actor: Actor, id_number: str, own_id: uuid.UUID | None) -> None:
+    existing = uow.session.scalar(select(Person).where(Person.id_number == id_number))
+    if existing is None or existing.id == own_id:
+        return
+    allowed = allowed_area_ids(uow, actor)
+    if allowed is not None and existing.area_id not in allowed:
+        # the record is outside the actor's areas: say that it exists, not whose it is
         raise DuplicateError(
-            _("身份证号 {number} 已登记为“{name}”（{place}），不能重复建档").format(
-                number=id_number, name=existing.name, place=place.full_name if place else ""
-            ),
+            _("身份证号 {number} 已在其他村（社区）建档，不能重复建档；如本人已迁入，请联系乡镇或县残联办理迁移").format(
+                number=id_number),
             existing.id,
         )
+    place = area_directory(uow).get(existing.area_id)
+    raise DuplicateError(
+        _("身份证号 {number} 已登记为“{name}”（{place}），不能重复建档").format(
+            number=id_number, name=existing.name, place=place.full_name if place else ""
+        ),
+        existing.id,
+    )
 
 
-def search_terms(name: str) -> list[str]:
-    """What a person is found by: pinyin readings, and every suffix of the written name so
-    that typing a given name finds the person too."""
+# Digit keys start with "#", which a typed letter or hanzi query never does.
+DIGIT_TERM_PREFIX = "#"
+MIN_DIGIT_FRAGMENT = 4
+# the first six digits of an ID are the area code, shared by most of a county
+ID_FRAGMENT_START = 6
+
+
+def digit_terms(id_number: str, phone: str | None) -> list[str]:
+    """Every suffix (of at least four characters) of the ID after its area code and of the
+    phone's digits: a fragment typed from anywhere in them is then a prefix of one term,
+    found through the index instead of by reading every row."""
+    keys = [id_number[i:] for i in range(ID_FRAGMENT_START, len(id_number) - MIN_DIGIT_FRAGMENT + 1)]
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    keys += [digits[i:] for i in range(0, len(digits) - MIN_DIGIT_FRAGMENT + 1)]
+    return [DIGIT_TERM_PREFIX + key for key in keys]
+
+
+def search_terms(name: str, id_number: str, phone: str | None) -> list[str]:
+    """What a person is found by: pinyin readings, every suffix of the written name (so that
+    typing a given name finds the person too), and fragments of the ID and phone."""
     terms = name_search_terms(name)
     compact = "".join(name.split())
     terms += [compact[i:] for i in range(len(compact))]
+    terms += digit_terms(id_number, phone)
     return list(dict.fromkeys(t for t in terms if t))
 
 
-def refresh_search_terms(session: Session, person_id: uuid.UUID, name: str) -> None:
-    session.execute(delete(PersonSearchTerm).where(PersonSearchTerm.person_id == person_id))
+def refresh_search_terms(session: Session, person: Person) -> None:
+    session.execute(delete(PersonSearchTerm).where(PersonSearchTerm.search_no == person.search_no))
     session.execute(
         insert(PersonSearchTerm),
-        [{"term": term, "person_id": person_id} for term in search_terms(name)],
+        [{"term": term, "search_no": person.search_no}
+         for term in search_terms(person.name, person.id_number, person.phone)],
     )
+
+
+def next_search_no() -> ScalarSelect[int]:
+    """Evaluated inside the INSERT, under SQLite's write lock, so two writers cannot collide."""
+    return select(func.coalesce(func.max(Person.search_no), 0) + 1).scalar_subquery()
+
+
+SEARCHED_FIELDS = frozenset({"name", "id_number", "phone"})
+# derived from other fields: stored, but not worth an audit line of its own
+UNAUDITED_FIELDS = frozenset({"name_sort"})
 
 
 def create_person(
@@ -428,11 +466,12 @@ def create_person(
     checked = validate_person(data, today=today)
     values = checked.values
     _check_area(uow, actor, values["area_id"])
-    _refuse_duplicate(uow.session, values["id_number"], None)
-    person = Person(**values, status=PersonStatus.ACTIVE, origin_device=actor.device_id)
+    _refuse_duplicate(uow, actor, values["id_number"], None)
+    person = Person(**values, status=PersonStatus.ACTIVE, origin_device=actor.device_id,
+                    search_no=next_search_no())
     uow.session.add(person)
     uow.session.flush()
-    refresh_search_terms(uow.session, person.id, person.name)
+    refresh_search_terms(uow.session, person)
     changes = audit.diff({}, {k: values[k] for k in AUDITED_FIELDS if values.get(k) is not None})
     audit.record(uow.session, actor, entity="person", entity_id=person.id, action="create", changes=changes)
     return PersonSaved(person.id, person.row_version, True, changes, checked.warnings)
@@ -469,16 +508,20 @@ def update_person(
     values = checked.values
     if values["area_id"] != person.area_id:
         _check_area(uow, actor, values["area_id"])
-    _refuse_duplicate(uow.session, values["id_number"], person.id)
+    _refuse_duplicate(uow, actor, values["id_number"], person.id)
     before = {k: getattr(person, k) for k in values}
-    changes = audit.diff(before, values)
-    if not changes:
+    changed = audit.diff(before, values)
+    if not changed:
         return PersonSaved(person.id, person.row_version, False, {}, checked.warnings)
+    changes = {k: v for k, v in changed.items() if k not in UNAUDITED_FIELDS}
     for key, value in values.items():
         setattr(person, key, value)
     uow.session.flush()
-    if "name" in changes:
-        refresh_search_terms(uow.session, person.id, person.name)
+    if SEARCHED_FIELDS & changed.keys():
+        refresh_search_terms(uow.session, person)
+    if not changes:
+        # only a derived field moved (e.g. a corrected surname reading): nothing to audit
+        return PersonSaved(person.id, person.row_version, False, {}, checked.warnings)
     audit.record(uow.session, actor, entity="person", entity_id=person.id, action="update", changes=changes)
     return PersonSaved(person.id, person.row_version, False, changes, checked.warnings)
 

@@ -39,7 +39,7 @@ from liaison.core.rules.cadence import (
 )
 from liaison.core.rules.config import RuleConfig
 from liaison.core.rules.facts import PersonFacts
-from liaison.core.services.areas import area_names
+from liaison.core.services.areas import area_directory
 from liaison.core.services.context import Actor, restrict_to_scope
 from liaison.core.services.persons import parse_components
 from liaison.core.uow import UnitOfWork
@@ -161,7 +161,7 @@ def work_queue(
             .distinct()
         )
     )
-    names = area_names(session)
+    names = area_directory(uow)
     tasks: list[Task] = []
     horizon = today - timedelta(days=FIRST_CONTACT_HORIZON_DAYS)
 

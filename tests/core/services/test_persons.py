@@ -203,7 +203,9 @@ def test_create_writes_search_terms_and_one_audit_event(workspace, actor, area_t
     with workspace.uow() as uow:
         terms = set(
             uow.session.scalars(
-                select(PersonSearchTerm.term).where(PersonSearchTerm.person_id == saved.person_id)
+                select(PersonSearchTerm.term)
+                .join(Person, Person.search_no == PersonSearchTerm.search_no)
+                .where(Person.id == saved.person_id)
             )
         )
     assert {"shanxiongxin", "sxx", "danxiongxin", "dxx", "单雄信", "雄信", "信"} <= terms

@@ -75,6 +75,7 @@ def upgrade() -> None:
     op.create_table('person',
     sa.Column('name', sa.String(length=50), nullable=False),
     sa.Column('name_sort', sa.String(length=200), nullable=False),
+    sa.Column('search_no', sa.Integer(), nullable=False),
     sa.Column('id_number', sa.String(length=18), nullable=False),
     sa.Column('sex', sa.Enum('male', 'female', name='sex', native_enum=False, length=24), nullable=False),
     sa.Column('birth_date', sa.Date(), nullable=False),
@@ -127,13 +128,15 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['area_id'], ['area.id'], name=op.f('fk_person_area_id_area')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_person')),
     sa.UniqueConstraint('cert_number', name=op.f('uq_person_cert_number')),
-    sa.UniqueConstraint('id_number', name=op.f('uq_person_id_number'))
+    sa.UniqueConstraint('id_number', name=op.f('uq_person_id_number')),
+    sa.UniqueConstraint('search_no', name=op.f('uq_person_search_no'))
     )
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.create_index('ix_person_area_status', ['area_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_birth_date'), ['birth_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_cert_issued_on'), ['cert_issued_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_cert_valid_until'), ['cert_valid_until'], unique=False)
-        batch_op.create_index(batch_op.f('ix_person_name_sort'), ['name_sort'], unique=False)
+        batch_op.create_index('ix_person_name_sort', ['name_sort', 'search_no'], unique=False)
 
     op.create_table('user_area',
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -145,13 +148,13 @@ def upgrade() -> None:
 
     op.create_table('person_search_term',
     sa.Column('term', sa.String(length=80), nullable=False),
-    sa.Column('person_id', sa.Uuid(), nullable=False),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_person_search_term_person_id_person')),
-    sa.PrimaryKeyConstraint('term', 'person_id', name=op.f('pk_person_search_term')),
+    sa.Column('search_no', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['search_no'], ['person.search_no'], name=op.f('fk_person_search_term_search_no_person')),
+    sa.PrimaryKeyConstraint('term', 'search_no', name=op.f('pk_person_search_term')),
     sqlite_with_rowid=False
     )
     with op.batch_alter_table('person_search_term', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_person_search_term_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_search_term_search_no'), ['search_no'], unique=False)
 
     op.create_table('visit',
     sa.Column('person_id', sa.Uuid(), nullable=False),
