@@ -21,9 +21,14 @@ def configure_logging(verbose: bool = False, directory: Path | None = None) -> P
     folder cannot be written (the program still runs)."""
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # configuring again (tests, a second command in one process) replaces our handlers
+    for old in [h for h in root.handlers if getattr(h, "liaison", False)]:
+        root.removeHandler(old)
+        old.close()
     if verbose:
         console = logging.StreamHandler()
         console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        console.liaison = True  # type: ignore[attr-defined]
         root.addHandler(console)
     directory = directory or log_dir()
     try:
@@ -35,6 +40,7 @@ def configure_logging(verbose: bool = False, directory: Path | None = None) -> P
     except OSError:
         return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.liaison = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     # Alembic announces every plugin and migration context at INFO
     logging.getLogger("alembic").setLevel(logging.WARNING)

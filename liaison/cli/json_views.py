@@ -14,6 +14,7 @@ from liaison.core.enums import (
     label,
 )
 from liaison.core.models import FollowUp, Need, Visit
+from liaison.core.rules.cadence import DueState
 from liaison.core.rules.idnumber import mask_id_number
 from liaison.core.services.person_file import PersonFile
 from liaison.core.services.persons import parse_components
@@ -21,6 +22,8 @@ from liaison.core.services.search import PersonRow, SearchPage
 from liaison.core.services.tasks import Task, WorkQueue, state_label, task_kind_label
 
 JSON_FORMAT_VERSION = 1
+# every state is counted in `tasks --json`, none left out for being zero
+TASK_STATES = (DueState.DUE, DueState.OVERDUE, DueState.UPCOMING)
 
 
 def _iso(value: Any) -> str | None:
@@ -59,6 +62,8 @@ def search_page(page: SearchPage) -> dict[str, Any]:
     return {
         "format": JSON_FORMAT_VERSION,
         "total": page.total,
+        # false when the count stopped at its cap (more people match than "total")
+        "total_exact": page.total_exact,
         "offset": page.offset,
         "limit": page.limit,
         "results": [person_row(r) for r in page.rows],
@@ -235,6 +240,6 @@ def work_queue(queue: WorkQueue, shown: list[Task]) -> dict[str, Any]:
         "format": JSON_FORMAT_VERSION,
         "today": _iso(queue.today),
         "total": len(queue.tasks),
-        "counts": {state.value: n for state, n in sorted(counts.items())},
+        "counts": {state.value: counts.get(state, 0) for state in TASK_STATES},
         "tasks": [task(t) for t in shown],
     }

@@ -69,6 +69,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("应为 0 或正整数")) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(_("应为 0 或正整数"))
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ChineseArgumentParser(
         prog="liaison",
@@ -109,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query", metavar="QUERY", help=_("查询内容；空字符串列出全部"))
     search.add_argument("--area", metavar="CODE", help=_("只查这个地区（区划代码）及其下级"))
     search.add_argument("--limit", type=_positive_int, default=20, help=_("最多显示多少条（默认 20）"))
-    search.add_argument("--offset", type=int, default=0, help=_("跳过前多少条（翻页用）"))
+    search.add_argument("--offset", type=_non_negative_int, default=0, help=_("跳过前多少条（翻页用）"))
     search.add_argument("--json", action="store_true", help=_("输出 JSON"))
     search.set_defaults(handler=cmd_person_search)
     show = person_commands.add_parser("show", help=_("显示一个人的档案"))
@@ -266,7 +276,7 @@ def cmd_person_search(args: argparse.Namespace) -> int:
             area_ids = resolve_area_filter(uow, args.area)
             page = search_people(uow, ws.system_actor,
                                  SearchQuery(text=args.query, area_ids=area_ids, limit=args.limit,
-                                             offset=max(0, args.offset)),
+                                             offset=args.offset),
                                  today=_today(args))
     finally:
         ws.close()
@@ -274,7 +284,10 @@ def cmd_person_search(args: argparse.Namespace) -> int:
         print_json(json_views.search_page(page))
         return EXIT_OK
     if not page.rows:
-        print(_("没有找到符合“{q}”的人员").format(q=args.query))
+        if page.total and page.offset:
+            print(_("共 {total} 人，第 {a} 人之后没有更多了").format(total=page.total, a=page.offset))
+        else:
+            print(_("没有找到符合“{q}”的人员").format(q=args.query))
         return EXIT_OK
     print_table(
         [_("姓名"), _("性别"), _("年龄"), _("身份证号"), _("类别"), _("等级"), _("村（社区）"), _("状态"),
@@ -284,7 +297,9 @@ def cmd_person_search(args: argparse.Namespace) -> int:
          for r in page.rows],
     )
     shown_to = page.offset + len(page.rows)
-    print(_("共 {total} 人，显示第 {a}–{b} 人").format(total=page.total, a=page.offset + 1, b=shown_to))
+    # beyond COUNT_CAP matches the count stops: say "more than", not a wrong total
+    found = (_("共 {total} 人") if page.total_exact else _("超过 {total} 人")).format(total=page.total)
+    print(_("{found}，显示第 {a}–{b} 人").format(found=found, a=page.offset + 1, b=shown_to))
     return EXIT_OK
 
 

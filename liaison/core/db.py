@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
 
 from liaison.core.errors import DatabaseStateError
 from liaison.core.i18n import _
@@ -43,9 +43,12 @@ def resolve_database_url(db_option: str | None, env: Mapping[str, str] | None = 
     value = db_option or env.get(DB_ENV_VAR) or str(default_database_path())
     if "://" in value:
         try:
-            make_url(value)
-        except ArgumentError:
-            raise DatabaseStateError(_("数据库地址无法识别：{value}").format(value=value)) from None
+            # an unknown database kind (a typo) or a driver that is not installed
+            make_url(value).get_dialect().import_dbapi()
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            log.info("database URL not usable: %s", exc)
+            raise DatabaseStateError(
+                _("数据库地址无法识别或不受支持：{value}").format(value=value)) from None
         return value
     path = Path(value).expanduser()
     return "sqlite:///" + str(path.resolve())

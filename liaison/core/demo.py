@@ -249,6 +249,10 @@ class _Builder:
         return (self.uuid(), self.stamp(day), self.stamp(day), 1, self.device)
 
     SYNC = ("id", "created_at", "updated_at", "row_version", "origin_device")
+    VISIT_COLS = SYNC + (
+        "person_id", "visit_date", "kind", "contact_mode", "lost_reason", "visitor_name",
+        "visitor_user_id", "findings", "safety_risks", "household_income_fen", "household_size",
+    )
 
     def day_between(self, start: date, end: date) -> date:
         if end <= start:
@@ -483,10 +487,7 @@ class _Builder:
         rng, today = self.rng, self.today
         cadence = self.rules.cadence
         start_of_history = today - timedelta(days=365 * HISTORY_YEARS)
-        v_cols = self.SYNC + (
-            "person_id", "visit_date", "kind", "contact_mode", "lost_reason", "visitor_name",
-            "visitor_user_id", "findings", "safety_risks", "household_income_fen", "household_size",
-        )
+        v_cols = self.VISIT_COLS
         survey = cadence.annual_survey
         rand, add, uuid, iso, device = rng.random, self.add, self.uuid, self.iso, self.device
         home, lost_mode = ContactMode.HOME.value, ContactMode.LOST.value
@@ -494,6 +495,7 @@ class _Builder:
         mode_cum = list(accumulate([68, 14, 15, 3]))
         survey_kind, condolence, income_kind = (VisitKind.ANNUAL_SURVEY.value, VisitKind.CONDOLENCE.value,
                                                 VisitKind.INCOME_MONITORING.value)
+        first_kind = VisitKind.FIRST_CONTACT.value
         n_findings, n_risks, n_lost = len(FINDINGS), len(SAFETY_RISKS), len(LOST_REASONS)
         for pid, facts, rule, registered, status_on, officer in self.people:
             interval = rule.interval.interval_days
@@ -515,6 +517,10 @@ class _Builder:
             dates.reverse()
             base_kind = VisitKind.HARDSHIP.value if rule.kind == "intensive" else VisitKind.ROUTINE.value
             kinds = [base_kind] * len(dates)
+            # a certificate issued during the history: the first visit soon after is the first contact
+            if (dates and facts.has_certificate and facts.cert_issued_on == registered == first
+                    and (dates[0] - registered).days <= cadence.first_contact_days):
+                kinds[0] = first_kind
             # one annual survey per year inside the survey period, most years
             if facts.has_certificate:
                 for year in range(first.year, end.year + 1):
@@ -531,12 +537,12 @@ class _Builder:
             contacts: list[tuple[str, date]] = []
             for day, kind in zip(dates, kinds, strict=True):
                 mode = modes[bisect(mode_cum, rand() * 100)]
-                if kind != survey_kind:
+                if kind not in (survey_kind, first_kind):
                     if day.month <= 2 and rand() < 0.25:
                         kind = condolence
                     elif monitored and day.month == 11 and rand() < 0.5:
                         kind = income_kind
-                if mode == lost_mode and kind in (survey_kind, income_kind):
+                if mode == lost_mode and kind in (survey_kind, income_kind, first_kind):
                     mode = home
                 lost = mode == lost_mode
                 income = size = None
@@ -554,10 +560,10 @@ class _Builder:
                 if not lost:
                     contacts.append((vid, day))
             if contacts and rand() < 0.5:
-                self.build_needs(pid, facts, contacts, status_on)
+                self.build_needs(pid, facts, contacts, status_on, officer)
 
     def build_needs(self, pid: str, facts: PersonFacts, contacts: list[tuple[str, date]],
-                    status_on: date | None) -> None:
+                    status_on: date | None, officer: str) -> None:
         rng, today = self.rng, self.today
         n_cols = self.SYNC + ("person_id", "kind", "detail", "raised_on", "raised_visit_id", "status",
                               "status_on", "resolved_on", "resolution", "resolved_visit_id")
@@ -593,6 +599,15 @@ class _Builder:
                 resolution = "本人表示暂不需要"
             elif status is NeedStatus.UNREACHABLE:
                 resolution = "人员迁出或去世，无法落实" if status_on else "政策条件不符，无法落实"
+            if resolved and resolved_visit is None and raised < status_day <= max(d for _v, d in contacts):
+                # settled at a return visit (回访); only before the last contact, so that the
+                # visit rhythm the person was given stays as it was
+                resolved_visit, stamp = self.uuid(), self.stamp(status_day)
+                self.add("visit", self.VISIT_COLS, (
+                    resolved_visit, stamp, stamp, 1, self.device, pid, self.iso(status_day),
+                    VisitKind.RETURN_VISIT.value, ContactMode.HOME.value, None, officer, None,
+                    f"回访：{resolution}", None, None, None,
+                ))
             need_id, *sync = self.synced(raised)
             self.add("need", n_cols, (
                 need_id, *sync, pid, kind.value, rng.choice(NEED_DETAILS[kind]), self.iso(raised),
@@ -674,20 +689,27 @@ class _Builder:
         }
         for need_id, pid, kind, status, raised, status_day, facts in self.needs:
             if kind is NeedKind.HOME_MODIFICATION and status is not NeedStatus.DECLINED:
-                # how far the case got: older cases further along
-                age_days = (today - raised).days
-                reach = min(len(mod_order) - 1, age_days // 40 + rng.randint(-1, 1))
-                reach = max(0, reach)
+                # how far the case got follows its need: met → closed, unreachable → ended,
+                # in progress → somewhere between assessment and acceptance
                 ended = None
-                if rng.random() < 0.06:
+                if status is NeedStatus.MET:
+                    reach = len(mod_order) - 1
+                elif status is NeedStatus.UNREACHABLE:
+                    reach = rng.randint(0, 3)
                     ended = ModificationStage.INELIGIBLE if reach <= 1 else ModificationStage.TERMINATED
-                steps = []
-                day = raised
-                for stage in mod_order[: reach + 1]:
-                    steps.append((stage.value, min(day, today)))
-                    day += timedelta(days=rng.randint(10, 35))
+                elif status is NeedStatus.OPEN:
+                    reach = 0
+                else:
+                    reach = min(4, max(1, (today - raised).days // 40))
+                last_day = status_day if status in (NeedStatus.MET, NeedStatus.UNREACHABLE) else today
+                n_steps = reach + 1 + (ended is not None)
+                span = max(0, (last_day - raised).days)
+                days = sorted(raised + timedelta(days=rng.randint(0, span)) for _s in range(n_steps - 1))
+                days = [raised, *days]
+                chain = [stage.value for stage in mod_order[: reach + 1]]
                 if ended is not None:
-                    steps.append((ended.value, min(day, today)))
+                    chain.append(ended.value)
+                steps = list(zip(chain, days, strict=True))
                 stage_value, stage_on = steps[-1]
                 reached = {s for s, _d in steps}
                 items = rng.sample(MODIFICATION_ITEMS, rng.randint(2, 4)) if "assessed" in reached else []

@@ -29,11 +29,6 @@ def default_url() -> str:
             {"LIAISON_DB": "sqlite+pysqlite:////srv/county.db"},
             "sqlite+pysqlite:////srv/county.db",
         ),
-        (
-            "postgresql://liaison:secret@county-server/liaison",
-            {},
-            "postgresql://liaison:secret@county-server/liaison",
-        ),
         (None, {"OTHER": "x"}, None),  # neither: the per-user data folder
         (None, {"LIAISON_DB": ""}, None),
     ],
@@ -90,6 +85,12 @@ def test_a_malformed_url_is_refused(bad: str) -> None:
 )
 def test_sqlite_path(url: str, expected: Path | None) -> None:
     assert db.sqlite_path(url) == expected
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:p@county-server/db", "sqlit:///x.db", "nonsense://"])
+def test_a_url_whose_database_kind_or_driver_is_missing_is_refused_in_chinese(url: str) -> None:
+    with pytest.raises(DatabaseStateError, match="数据库地址无法识别或不受支持"):
+        db.resolve_database_url(url, env={})
 
 
 def test_create_db_engine_makes_the_folder(tmp_path: Path) -> None:

@@ -61,6 +61,7 @@ def create_area(
 ) -> Area:
     code = code.strip()
     name = name.strip()
+    parent_code = (parent_code or "").strip()
     errors: dict[str, str] = {}
     if not name:
         errors["name"] = _("不能为空")
@@ -76,8 +77,10 @@ def create_area(
     elif not parent_code:
         errors["parent"] = _("{level}必须指定上级地区").format(level=label(level))
     else:
-        parent = get_area_by_code(uow, parent_code)
-        if parent.level is not PARENT_LEVEL[level]:
+        parent = uow.session.scalar(select(Area).where(Area.code == parent_code))
+        if parent is None:
+            errors["parent"] = _("上级地区 {code} 不存在").format(code=parent_code)
+        elif parent.level is not PARENT_LEVEL[level]:
             errors["parent"] = _("{level}的上级应为{parent}").format(
                 level=label(level), parent=label(PARENT_LEVEL[level])
             )

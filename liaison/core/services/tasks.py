@@ -250,6 +250,19 @@ def work_queue(
     return WorkQueue(tasks, today)
 
 
+def overdue_person_ids(
+    uow: UnitOfWork,
+    actor: Actor,
+    rules: RuleConfig,
+    *,
+    area_ids: frozenset[uuid.UUID] | None = None,
+    today: date | None = None,
+) -> frozenset[uuid.UUID]:
+    """People with at least one overdue task (a visit, a follow-up, a need alert …)."""
+    queue = work_queue(uow, actor, rules, area_ids=area_ids, today=today)
+    return frozenset(t.person_id for t in queue.tasks if t.state is DueState.OVERDUE)
+
+
 TASK_KIND_LABELS = {
     TaskKind.VISIT: "走访",
     TaskKind.ANNUAL_SURVEY: "年度调查",

@@ -158,7 +158,10 @@ def _validate_visit(data: VisitInput, person: Person, today: date) -> dict[str, 
             errors[f"follow_ups[{i}].action"] = _("第 {i} 项跟进事项：内容不能超过 200 个字").format(i=i)
         if fu.due_on < data.visit_date:
             errors[f"follow_ups[{i}].due_on"] = _("第 {i} 项跟进事项：期限不能早于走访日期").format(i=i)
-        if fu.need_index is not None and not 0 <= fu.need_index < len(data.needs):
+        if fu.need_index is not None and fu.need_id is not None:
+            errors[f"follow_ups[{i}].need_id"] = _(
+                "第 {i} 项跟进事项：只能对应本次提出的需求或已有的需求之一，不能同时指定").format(i=i)
+        elif fu.need_index is not None and not 0 <= fu.need_index < len(data.needs):
             errors[f"follow_ups[{i}].need_index"] = _("第 {i} 项跟进事项：对应的需求不存在").format(i=i)
     return errors
 
@@ -190,9 +193,9 @@ def record_visit(
         try:
             _check_need_transition(need, NeedStatus(upd.status), upd.note)
         except ValidationError as exc:
-            errors[key] = _("第 {i} 项需求处理：{msg}").format(i=i, msg=exc.message)
+            errors[key] = _("第 {i} 项需求处理：{msg}").format(i=i, msg="；".join(exc.errors.values()))
     for i, fu in enumerate(data.follow_ups, start=1):
-        if fu.need_id is not None:
+        if fu.need_id is not None and fu.need_index is None:
             need = uow.session.get(Need, fu.need_id)
             if need is None or need.person_id != person.id:
                 errors[f"follow_ups[{i}].need_id"] = _("第 {i} 项跟进事项：对应的需求不属于此人").format(i=i)
@@ -270,15 +273,16 @@ def record_visit(
 
 def _check_need_transition(need: Need, status: NeedStatus, note: str | None) -> None:
     if status is need.status:
-        raise ValidationError.single("status", _("需求已是“{s}”状态").format(s=label(status)))
+        raise ValidationError.single("status", _("需求已是“{s}”状态").format(s=label(status)), _("需求状态"))
     if need.status in RESOLVED_STATUSES and status in RESOLVED_STATUSES:
         raise ValidationError.single(
-            "status", _("需求已办结（{s}），如需重新跟进请先改为待办").format(s=label(need.status))
+            "status", _("需求已办结（{s}），如需重新跟进请先改为待办").format(s=label(need.status)),
+            _("需求状态"),
         )
     if status in (NeedStatus.DECLINED, NeedStatus.UNREACHABLE) and not _text(note):
-        raise ValidationError.single("note", _("“{s}”必须写明原因").format(s=label(status)))
+        raise ValidationError.single("note", _("“{s}”必须写明原因").format(s=label(status)), _("说明"))
     if note is not None and len(note) > 200:
-        raise ValidationError.single("note", _("说明不能超过 200 个字"))
+        raise ValidationError.single("note", _("不能超过 200 个字"), _("说明"))
 
 
 def _apply_need_status(
@@ -442,3 +446,26 @@ def open_needs(uow: UnitOfWork, actor: Actor, person_id: uuid.UUID) -> list[Need
         )
     )
 
+
+
+def open_follow_ups(uow: UnitOfWork, actor: Actor, person_id: uuid.UUID) -> list[FollowUp]:
+    """The person's follow-ups still to do, soonest first."""
+    person = load_person(uow, actor, person_id)
+    return list(
+        uow.session.scalars(
+            select(FollowUp)
+            .where(FollowUp.person_id == person.id, FollowUp.status == FollowUpStatus.OPEN)
+            .order_by(FollowUp.due_on)
+        )
+    )
+
+
+def visitor_names(
+    uow: UnitOfWork, actor: Actor, *, area_ids: frozenset[uuid.UUID] | None = None
+) -> list[str]:
+    """Everyone who has recorded a visit in these areas, for the visit list's filter."""
+    stmt = select(Visit.visitor_name).join(Person, Person.id == Visit.person_id).distinct()
+    areas = restrict_to_scope(uow, actor, area_ids)
+    if areas is not None:
+        stmt = stmt.where(Person.area_id.in_(areas))
+    return sorted(name for name in uow.session.scalars(stmt) if name)

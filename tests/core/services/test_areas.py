@@ -84,15 +84,20 @@ def test_create_area_is_validated(workspace, actor, area_tree, kwargs, fields):
 
 
 def test_create_area_with_an_unknown_parent(workspace, actor, area_tree):
-    with workspace.uow() as uow, pytest.raises(NotFoundError):
+    before = count_rows(workspace, "area", "audit_event")
+    with workspace.uow() as uow, pytest.raises(ValidationError) as info:
         areas.create_area(
             uow,
             actor,
             code="220202300001",
             name="新村",
             level=AreaLevel.VILLAGE,
-            parent_code="220202300",
+            parent_code=" 220202300 ",
         )
+        uow.commit()
+    assert info.value.errors == {"parent": "上级地区 220202300 不存在"}
+    assert "上级地区" in info.value.message
+    assert count_rows(workspace, "area", "audit_event") == before
 
 
 def test_a_duplicate_code_is_refused_naming_the_existing_area(workspace, actor, area_tree):
@@ -238,3 +243,30 @@ def test_audit_diff_keeps_only_changed_values_as_json(workspace):
     before = {"a": 1, "b": date(2025, 1, 1), "c": AreaLevel.VILLAGE, "d": None}
     after = {"a": 1, "b": date(2025, 1, 2), "c": "village", "d": "x"}
     assert audit.diff(before, after) == {"b": ["2025-01-01", "2025-01-02"], "d": [None, "x"]}
+
+
+def test_an_unknown_parent_is_reported_with_the_other_field_errors(workspace, actor, area_tree):
+    """A wrong parent does not hide what else is wrong: every field error comes at once."""
+    before = count_rows(workspace, "area", "audit_event")
+    with workspace.uow() as uow, pytest.raises(ValidationError) as info:
+        areas.create_area(
+            uow,
+            actor,
+            code="22020230000",  # one digit short for a village
+            name="  ",
+            level=AreaLevel.VILLAGE,
+            parent_code="220202300",
+        )
+        uow.commit()
+    assert set(info.value.errors) == {"parent", "code", "name"}
+    assert info.value.errors["parent"] == "上级地区 220202300 不存在"
+    assert count_rows(workspace, "area", "audit_event") == before
+
+
+def test_an_unknown_parent_does_not_also_complain_about_the_code_prefix(workspace, actor, area_tree):
+    """With no parent found, the code cannot be compared with it: only "parent" is wrong."""
+    with workspace.uow() as uow, pytest.raises(ValidationError) as info:
+        areas.create_area(
+            uow, actor, code="220209900", name="新镇", level=AreaLevel.TOWNSHIP, parent_code="220299"
+        )
+    assert set(info.value.errors) == {"parent"}

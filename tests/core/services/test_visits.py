@@ -546,3 +546,36 @@ def test_list_visits_for_one_person(workspace, actor, visit_log):
             select(Visit.person_id).where(Visit.kind == VisitKind.ANNUAL_SURVEY)
         )
     assert listed(workspace, actor, person_id=zhao) == [("赵德山", date(2025, 6, 10))]
+
+
+def test_a_follow_up_naming_both_a_new_and_an_existing_need_is_refused(workspace, actor, person_id):
+    """need_index (a need raised in this visit) and need_id (an older one) are alternatives;
+    with both set, one of them would be silently dropped."""
+    old_need = raise_need(workspace, actor, person_id, TODAY - timedelta(days=40))
+    data = visit_input(
+        person_id,
+        needs=[NeedInput(NeedKind.CARE, "日间照料")],
+        follow_ups=[
+            FollowUpInput("联系镇残联", TODAY + timedelta(days=10), need_index=0),
+            FollowUpInput("联系辅具中心", TODAY + timedelta(days=5), need_index=0, need_id=old_need),
+        ],
+    )
+
+    error = refused(workspace, actor, data)
+
+    assert set(error.errors) == {"follow_ups[2].need_id"}
+    assert "第 2 项跟进事项" in error.errors["follow_ups[2].need_id"]
+
+
+def test_both_needs_named_is_refused_even_when_the_index_is_out_of_range(
+    workspace, actor, person_id
+):
+    old_need = raise_need(workspace, actor, person_id, TODAY - timedelta(days=40))
+    data = visit_input(
+        person_id,
+        follow_ups=[FollowUpInput("联系", TODAY, need_index=3, need_id=old_need)],
+    )
+
+    error = refused(workspace, actor, data)
+
+    assert "follow_ups[1].need_id" in error.errors

@@ -1,0 +1,206 @@
+"""County-scale benchmarks: demo generation and search keystroke latency.
+
+    .venv/bin/python bench/run.py                 # full scale: 100,000 people (cached county)
+    .venv/bin/python bench/run.py --persons 2000  # small scale, as CI runs it
+    .venv/bin/python bench/run.py --write         # also update bench/results.json and BENCHMARKS.md
+
+The county is built once per (size, seed, day) and cached under bench/cache/. Figures are
+measured on this machine in this run; goals sit beside them in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import resource
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from liaison.bootstrap import Workspace, open_workspace  # noqa: E402
+from liaison.core.demo import build_demo  # noqa: E402
+from liaison.core.pinyin import name_search_terms  # noqa: E402
+
+CACHE = ROOT / "bench" / "cache"
+RESULTS = ROOT / "bench" / "results.json"
+REPORT = ROOT / "BENCHMARKS.md"
+TODAY = date(2026, 11, 25)
+SEED = 7
+
+GOALS = {
+    "search_p95_ms": ("≤ 30 ms", 30.0),
+    "demo_100k_s": ("≤ 60 s", 60.0),
+}
+
+
+@dataclass
+class Figures:
+    persons: int
+    values: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def county(persons: int, figures: Figures) -> Workspace:
+    path = CACHE / f"county-{persons}-s{SEED}-{TODAY.isoformat()}.db"
+    if not path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".building")
+        for leftover in CACHE.glob(partial.name + "*"):
+            leftover.unlink()
+        ws = open_workspace(f"sqlite:///{partial}")
+        rss_before = peak_rss_mb()
+        summary = build_demo(ws.engine, ws.rules, ws.device_id, persons=persons, seed=SEED, today=TODAY)
+        with ws.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        ws.close()
+        partial.rename(path)
+        figures.values["demo_s"] = round(summary.seconds, 1)
+        figures.values["demo_visits"] = summary.visits
+        figures.values["demo_peak_mb"] = round(max(peak_rss_mb(), rss_before), 0)
+        figures.values["db_mb"] = round(path.stat().st_size / 2**20, 0)
+        if persons == 100_000:
+            figures.values["demo_100k_s"] = round(summary.seconds, 1)
+    else:
+        figures.notes.append(f"county reused from {path.name} (delete it to time the demo again)")
+    return open_workspace(f"sqlite:///{path}")
+
+
+def keystrokes(name: str, id_number: str) -> dict[str, list[str]]:
+    """What an officer types, one keystroke at a time, to find this person."""
+    terms = name_search_terms(name)
+    full, initials = terms[0], terms[1]
+    return {
+        "name_hanzi": [name[:k] for k in range(1, len(name) + 1)],
+        "name_pinyin": [full[:k] for k in range(1, min(len(full), 6) + 1)],
+        "initials": [initials[:k] for k in range(1, len(initials) + 1)],
+        "id_tail": [id_number[-k:] for k in range(4, 9)],
+        "id_birth_date": [id_number[6 : 6 + k] for k in range(4, 9)],
+    }
+
+
+def measure_search(ws: Workspace, figures: Figures, samples: int) -> None:
+    from sqlalchemy import select
+
+    from liaison.core.models import Person
+    from liaison.core.services.search import SearchQuery, search_people
+
+    with ws.uow() as uow:
+        people = uow.session.execute(select(Person.name, Person.id_number).order_by(Person.search_no)).all()
+    rng = random.Random(SEED)
+    chosen = rng.sample(people, min(samples, len(people)))
+    actor = ws.system_actor
+    # warm the caches the way a running program has them warm
+    with ws.uow() as uow:
+        search_people(uow, actor, SearchQuery(text="王"), today=TODAY)
+    timings: dict[str, list[float]] = {}
+    for name, id_number in chosen:
+        for kind, typed in keystrokes(name, id_number).items():
+            for text in typed:
+                started = time.perf_counter()
+                with ws.uow() as uow:
+                    search_people(uow, actor, SearchQuery(text=text, limit=50), today=TODAY)
+                timings.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+    worst_p95 = 0.0
+    per_kind = {}
+    for kind, values in timings.items():
+        values.sort()
+        p50 = statistics.median(values)
+        p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
+        per_kind[kind] = {"n": len(values), "p50_ms": round(p50, 1), "p95_ms": round(p95, 1),
+                          "max_ms": round(values[-1], 1)}
+        worst_p95 = max(worst_p95, p95)
+    figures.values["search"] = per_kind
+    figures.values["search_p95_ms"] = round(worst_p95, 1)
+    figures.values["search_peak_mb"] = round(peak_rss_mb(), 0)
+
+
+def write_results(figures: Figures) -> None:
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    for key in ("search_p95_ms", "demo_100k_s"):
+        if key in figures.values:
+            results[key] = figures.values[key]
+    results.setdefault("details", {})["core"] = {
+        "persons": figures.persons, "measured_on": date.today().isoformat(), **figures.values}
+    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+
+
+def render_report(figures: Figures) -> str:
+    v = figures.values
+    machine = f"{platform.machine()}, {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    try:
+        import os
+
+        machine += f", {os.cpu_count()} cores"
+    except Exception:  # noqa: BLE001
+        pass
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured on {date.today().isoformat()} on {machine} (the project machine: 2 cores, 24 GiB),",
+        f"with `bench/run.py` on a synthetic county of {figures.persons:,} people (`liaison demo`, seed {SEED},",
+        f"day {TODAY.isoformat()}). Rerun with `.venv/bin/python bench/run.py --write`.",
+        "",
+        "| measure | figure | goal |",
+        "|---|---|---|",
+    ]
+    if "demo_s" in v:
+        lines.append(f"| demo generation, {figures.persons:,} people, {v['demo_visits']:,} visits | "
+                     f"{v['demo_s']} s (peak {v['demo_peak_mb']:.0f} MB, database {v['db_mb']:.0f} MB) | "
+                     f"{GOALS['demo_100k_s'][0] if figures.persons == 100_000 else '—'} |")
+    for kind, s in v.get("search", {}).items():
+        lines.append(f"| search keystroke, {kind} ({s['n']} keystrokes) | p50 {s['p50_ms']} ms, "
+                     f"p95 {s['p95_ms']} ms, max {s['max_ms']} ms | p95 {GOALS['search_p95_ms'][0]} |")
+    lines += [
+        "",
+        "Search is measured through `services.search.search_people` (the function the window and the",
+        "command line call), a new unit of work per keystroke, 50 rows per page with the count of",
+        "matches (capped at 1,000). Each sampled person is typed one keystroke at a time: the hanzi",
+        "name, up to six letters of full pinyin, the initials, the last 4–8 characters of the ID and",
+        "4–8 digits of the birth date inside it.",
+    ]
+    if figures.notes:
+        lines += ["", *[f"- {n}" for n in figures.notes]]
+    return "\n".join(lines) + "\n"
+
+
+def run(persons: int, samples: int, write: bool) -> Figures:
+    figures = Figures(persons)
+    ws = county(persons, figures)
+    try:
+        measure_search(ws, figures, samples)
+    finally:
+        ws.close()
+    if write:
+        write_results(figures)
+        REPORT.write_text(render_report(figures))
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=200, help="people whose names are typed")
+    parser.add_argument("--write", action="store_true", help="update bench/results.json and BENCHMARKS.md")
+    args = parser.parse_args()
+    figures = run(args.persons, args.samples, args.write)
+    print(json.dumps(figures.values, ensure_ascii=False, indent=2))
+    for note in figures.notes:
+        print(note)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

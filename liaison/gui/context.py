@@ -1,0 +1,36 @@
+"""What every page and dialog needs: the workspace, who is acting, today's date, preferences,
+and a signal that tells the other pages that stored data changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from PySide6.QtCore import QObject, Signal
+
+from liaison.bootstrap import Workspace
+from liaison.core.services.context import Actor
+from liaison.gui.settings import GuiSettings
+
+
+class DataEvents(QObject):
+    """`changed(kind)` after a save: "person", "visit", "need", "workspace"."""
+
+    changed = Signal(str)
+
+
+@dataclass
+class GuiContext:
+    workspace: Workspace
+    actor: Actor
+    settings: GuiSettings
+    clock: Callable[[], date] = date.today
+    events: DataEvents = field(default_factory=DataEvents)
+
+    def today(self) -> date:
+        return self.clock()
+
+    @property
+    def rules(self):  # type: ignore[no-untyped-def]
+        return self.workspace.rules

@@ -1,0 +1,173 @@
+"""Which workspace to open, opening it, and switching to another.
+
+Order: `--db`, then LIAISON_DB, then the workspace used last time, then the default file in
+the user's data folder. An empty workspace shows the welcome; the demo data lives in a file
+of its own next to the real one, so trying the program never mixes with real records.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from PySide6.QtCore import QEventLoop, Qt
+from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
+
+from liaison.bootstrap import Workspace, open_workspace
+from liaison.core.db import DB_ENV_VAR, default_database_path, resolve_database_url
+from liaison.core.demo import build_demo
+from liaison.core.errors import LiaisonError
+from liaison.core.i18n import _
+from liaison.core.progress import Cancelled, reporter
+from liaison.core.services.workspace import (
+    VillageSetup,
+    is_empty,
+    setup_village_workspace,
+    workspace_actor,
+)
+from liaison.gui.app import apply_font_scale
+from liaison.gui.context import GuiContext
+from liaison.gui.dialogs import Message
+from liaison.gui.ops import describe_error, run_in_background, wait_for_background_work
+from liaison.gui.settings import GuiSettings
+from liaison.gui.welcome import WelcomeDialog
+
+log = logging.getLogger(__name__)
+
+DEMO_PERSONS = 2000
+DEMO_SEED = 1
+
+
+def demo_database_url() -> str:
+    return resolve_database_url(str(default_database_path().with_name("demo.db")))
+
+
+def choose_url(db_option: str | None, settings: GuiSettings) -> str:
+    if db_option or os.environ.get(DB_ENV_VAR):
+        return resolve_database_url(db_option)
+    return settings.last_workspace or resolve_database_url(None)
+
+
+def build_demo_with_progress(parent: QWidget | None, ws: Workspace, persons: int = DEMO_PERSONS) -> bool:
+    """Fill `ws` with demo data off the GUI thread, with a progress dialog and 取消.
+    Returns False when cancelled or failed (the workspace is left empty)."""
+    dialog = QProgressDialog(_("正在生成演示数据……"), _("取消"), 0, 0, parent)
+    dialog.setWindowTitle(_("演示数据"))
+    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+    dialog.setMinimumDuration(0)
+    loop = QEventLoop()
+    outcome: dict[str, object] = {}
+
+    def work(token, report):  # type: ignore[no-untyped-def]
+        return build_demo(ws.engine, ws.rules, ws.device_id, persons=persons, seed=DEMO_SEED,
+                          progress=reporter(report, token))
+
+    def done(summary: object) -> None:
+        outcome["summary"] = summary
+        loop.quit()
+
+    def failed(exc: BaseException) -> None:
+        outcome["error"] = exc
+        loop.quit()
+
+    op = run_in_background(dialog, work, on_done=done, on_error=failed)
+    op.progress.connect(dialog.setLabelText)
+    dialog.canceled.connect(op.cancel)
+    dialog.show()
+    loop.exec()
+    dialog.close()
+    error = outcome.get("error")
+    if isinstance(error, BaseException):
+        if not isinstance(error, Cancelled):
+            Message.show_error(parent, describe_error(error))
+        return False
+    return True
+
+
+class Launcher:
+    """Owns the main window, so the settings page can switch workspaces."""
+
+    def __init__(self, app: QApplication, settings: GuiSettings | None = None) -> None:
+        self.app = app
+        self.settings = settings or GuiSettings()
+        self.window = None
+        apply_font_scale(app, self.settings.font_scale)
+
+    def start(self, db_option: str | None) -> QWidget | None:
+        try:
+            url = choose_url(db_option, self.settings)
+        except LiaisonError as exc:
+            Message.show_error(None, exc.message)
+            return None
+        return self.open(url)
+
+    def open(self, url: str) -> QWidget | None:
+        try:
+            ws = open_workspace(url)
+        except LiaisonError as exc:
+            Message.show_error(None, exc.message)
+            return None
+        with ws.uow() as uow:
+            empty = is_empty(uow)
+        if empty:
+            choice = WelcomeDialog.ask(None, create=lambda setup: self._create(ws, setup))
+            if choice is None:
+                ws.close()
+                return None
+            if choice.demo:
+                ws.close()
+                return self.open_demo()
+        return self._show(ws, url)
+
+    def open_demo(self) -> QWidget | None:
+        url = demo_database_url()
+        try:
+            ws = open_workspace(url)
+        except LiaisonError as exc:
+            Message.show_error(None, exc.message)
+            return None
+        with ws.uow() as uow:
+            empty = is_empty(uow)
+        if empty and not build_demo_with_progress(None, ws):
+            ws.close()
+            return None
+        return self._show(ws, url)
+
+    def _create(self, ws: Workspace, setup: VillageSetup) -> None:
+        with ws.uow() as uow:
+            setup_village_workspace(uow, ws.system_actor, setup)
+            uow.commit()
+
+    def _show(self, ws: Workspace, url: str) -> QWidget:
+        from liaison.gui.main_window import MainWindow
+
+        with ws.uow() as uow:
+            actor = workspace_actor(uow, ws.system_actor)
+        ctx = GuiContext(ws, actor, self.settings)
+        self.settings.last_workspace = url
+        window = MainWindow(ctx, self)
+        window.show()
+        self.window = window
+        return window
+
+    def switch(self, url: str | None) -> None:
+        """Close the current window (it asks about unsaved forms) and open another
+        workspace; None opens the demo data."""
+        current = self.window
+        if current is not None and not current.close():
+            return
+        if current is not None:
+            wait_for_background_work()
+            current.ctx.workspace.close()  # type: ignore[attr-defined]
+        self.window = None
+        opened = self.open_demo() if url is None else self.open(url)
+        if opened is None:
+            log.info("no workspace open after switching")
+
+
+def launch(app: QApplication, db_option: str | None) -> QWidget | None:
+    launcher = Launcher(app)
+    app.aboutToQuit.connect(wait_for_background_work)
+    window = launcher.start(db_option)
+    app.launcher = launcher  # type: ignore[attr-defined]  # keeps the launcher alive while the app runs
+    return window

@@ -1,0 +1,196 @@
+"""The main window: navigation, the pages, shortcuts, and a status bar with the workspace,
+the user and the counts that matter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QWidget,
+)
+
+from liaison import __version__
+from liaison.core.enums import label
+from liaison.core.i18n import _
+from liaison.core.rules.cadence import DueState
+from liaison.core.services.workspace import active_people_count, workspace_name
+from liaison.gui import windows
+from liaison.gui.context import GuiContext
+from liaison.gui.dialogs import Message
+from liaison.gui.pages.planned import PlannedPage
+from liaison.gui.pages.roster import RosterPage
+from liaison.gui.pages.settings import SettingsPage
+from liaison.gui.pages.visits import VisitsPage
+from liaison.gui.pages.work_queue import WorkQueuePage
+
+PAGES = (
+    ("queue", "工作台"),
+    ("roster", "残疾人档案"),
+    ("visits", "入户走访"),
+    ("modification", "无障碍改造"),
+    ("referral", "康复转介"),
+    ("reports", "报表"),
+    ("exchange", "数据交换"),
+    ("settings", "设置"),
+)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: GuiContext, launcher: Any = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.launcher = launcher
+        with ctx.workspace.uow() as uow:
+            self.workspace_title = workspace_name(uow)
+        self.setWindowTitle(_("残疾人专职委员工作台 — {name}").format(name=self.workspace_title))
+        self.pages: dict[str, QWidget] = {}
+        self._build_pages()
+        self._build_menus()
+        self._build_status_bar()
+        geometry = ctx.settings.window_geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1200, 780)
+        ctx.events.changed.connect(lambda _kind: self.update_counts())
+        self.update_counts()
+
+    # --- building ----------------------------------------------------------------------------
+
+    def _build_pages(self) -> None:
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        self.nav = QListWidget()
+        self.nav.setAccessibleName(_("功能导航"))
+        self.stack = QStackedWidget()
+        ctx = self.ctx
+        factories = {
+            "queue": lambda: WorkQueuePage(ctx),
+            "roster": lambda: RosterPage(ctx),
+            "visits": lambda: VisitsPage(ctx),
+            "settings": lambda: SettingsPage(ctx),
+        }
+        for index, (key, title) in enumerate(PAGES, start=1):
+            page = factories[key]() if key in factories else PlannedPage(key)
+            self.pages[key] = page
+            self.stack.addWidget(page)
+            item = QListWidgetItem(_(title))
+            item.setToolTip(_("{title}（Ctrl+{n}）").format(title=_(title), n=index))
+            self.nav.addItem(item)
+        self.nav.setFixedWidth(self.nav.sizeHintForColumn(0) + 40)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        queue = self.pages["queue"]
+        assert isinstance(queue, WorkQueuePage)
+        queue.loaded.connect(self.update_counts)
+        settings = self.pages["settings"]
+        assert isinstance(settings, SettingsPage)
+        settings.switch_requested.connect(self._switch_workspace)
+        settings.font_scale.value_changed.connect(self._fit_navigation)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        files = bar.addMenu(_("文件(&F)"))
+        self._action(files, _("设置(&S)"), None, lambda: self.show_page("settings"))
+        files.addSeparator()
+        self._action(files, _("退出(&X)"), QKeySequence("Ctrl+Q"), self.close)
+        people = bar.addMenu(_("档案(&P)"))
+        self._action(people, _("查找人员(&F)"), QKeySequence("Ctrl+F"), self.find_person)
+        self._action(people, _("新建档案(&N)"), QKeySequence("Ctrl+N"), self.new_person)
+        visits = bar.addMenu(_("走访(&V)"))
+        self._action(visits, _("登记走访(&V)"), QKeySequence("Ctrl+Shift+V"), self.new_visit)
+        go = bar.addMenu(_("转到(&G)"))
+        for index, (key, title) in enumerate(PAGES, start=1):
+            self._action(go, _(title), QKeySequence(f"Ctrl+{index}"),
+                         lambda checked=False, k=key: self.show_page(k))
+        help_menu = bar.addMenu(_("帮助(&H)"))
+        self._action(help_menu, _("关于(&A)"), None, self.about)
+
+    def _action(self, menu: Any, text: str, shortcut: QKeySequence | None, slot: Any) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def _build_status_bar(self) -> None:
+        self.status_workspace = QLabel(self.workspace_title)
+        self.status_user = QLabel(f"{self.ctx.actor.display_name}（{label(self.ctx.actor.role)}）")
+        self.status_counts = QLabel()
+        for widget in (self.status_workspace, self.status_user):
+            self.statusBar().addWidget(widget)
+        self.statusBar().addPermanentWidget(self.status_counts)
+
+    def _fit_navigation(self) -> None:
+        self.nav.setFixedWidth(self.nav.sizeHintForColumn(0) + 40)
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def show_page(self, key: str) -> QWidget:
+        self.nav.setCurrentRow([k for k, _t in PAGES].index(key))
+        return self.pages[key]
+
+    def find_person(self) -> None:
+        page = self.show_page("roster")
+        assert isinstance(page, RosterPage)
+        page.focus_search()
+
+    def new_person(self) -> None:
+        windows.open_person_file(self.ctx, self, None)
+
+    def new_visit(self) -> None:
+        """For the person selected in the roster, if any; otherwise the form asks who."""
+        roster = self.pages["roster"]
+        assert isinstance(roster, RosterPage)
+        if self.stack.currentWidget() is roster and roster.selected_person() is not None:
+            roster.visit_selected()
+        else:
+            windows.open_visit_form(self.ctx, self, None)
+
+    def about(self) -> None:
+        Message.show_info(self, _("残疾人专职委员工作台 {v}\n数据文件：{url}").format(
+            v=__version__, url=self.ctx.workspace.url))
+
+    def update_counts(self) -> None:
+        with self.ctx.workspace.uow() as uow:
+            people = active_people_count(uow, self.ctx.actor)
+        text = _("在册 {n} 人").format(n=people)
+        queue = self.pages["queue"]
+        if isinstance(queue, WorkQueuePage) and queue.queue is not None:
+            counts = queue.queue.counts()
+            text += _(" · 逾期待办 {o} 项 · 今日到期 {d} 项").format(
+                o=counts.get(DueState.OVERDUE, 0), d=counts.get(DueState.DUE, 0))
+        self.status_counts.setText(text)
+
+    def _switch_workspace(self, path: str) -> None:
+        if self.launcher is None:
+            return
+        from liaison.core.db import resolve_database_url
+
+        self.launcher.switch(resolve_database_url(path) if path else None)
+
+    # --- closing -----------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Forms with unsaved changes ask first; if one is kept open, so is the window."""
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible() and not dialog.close():
+                event.ignore()
+                return
+        self.ctx.settings.save_window_geometry(self.saveGeometry())
+        event.accept()

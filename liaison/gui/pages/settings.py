@@ -1,0 +1,107 @@
+"""设置: font size (applies at once and is remembered), and which workspace is open."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from liaison.core.db import sqlite_path
+from liaison.core.enums import label
+from liaison.core.i18n import _
+from liaison.core.services.workspace import workspace_name
+from liaison.gui.app import apply_font_scale
+from liaison.gui.context import GuiContext
+from liaison.gui.fields import ChoiceField, FormGrid
+from liaison.gui.settings import FONT_SCALES
+
+
+class WorkspaceFile:
+    """Asking for a workspace file goes through here, so tests can answer instead."""
+
+    @classmethod
+    def ask_open(cls, parent: QWidget | None) -> str | None:
+        path, _filter = QFileDialog.getOpenFileName(
+            parent, _("打开工作区文件"), "", _("工作区数据库 (*.db);;所有文件 (*)"))
+        return path or None
+
+    @classmethod
+    def ask_new(cls, parent: QWidget | None) -> str | None:
+        path, _filter = QFileDialog.getSaveFileName(
+            parent, _("新建工作区文件"), "liaison.db", _("工作区数据库 (*.db)"))
+        return path or None
+
+
+class SettingsPage(QWidget):
+    # a file path for another workspace, or "" for the demo data
+    switch_requested = Signal(str)
+
+    def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        layout = QVBoxLayout(self)
+
+        display = QGroupBox(_("显示"))
+        display_form = FormGrid()
+        self.font_scale = ChoiceField([(s, f"{s}%") for s in FONT_SCALES])
+        self.font_scale.set_value(ctx.settings.font_scale)
+        display_form.add("font_scale", _("字号"), self.font_scale)
+        QVBoxLayout(display).addWidget(display_form)
+        note = QLabel(_("字号立即生效，并在下次打开时保持。"))
+        note.setWordWrap(True)
+        display.layout().addWidget(note)
+        layout.addWidget(display)
+
+        space = QGroupBox(_("工作区"))
+        space_layout = QVBoxLayout(space)
+        with ctx.workspace.uow() as uow:
+            name = workspace_name(uow)
+        path = sqlite_path(ctx.workspace.url)
+        facts = [
+            (_("名称"), name),
+            (_("数据文件"), str(path) if path else ctx.workspace.url),
+            (_("当前用户"), f"{ctx.actor.display_name}（{label(ctx.actor.role)}）"),
+            (_("本机编号"), ctx.workspace.device_id),
+        ]
+        for caption, value in facts:
+            row = QLabel(f"{caption}：{value}")
+            row.setWordWrap(True)
+            space_layout.addWidget(row)
+        buttons = QHBoxLayout()
+        self.demo_button = QPushButton(_("打开演示数据"))
+        self.open_button = QPushButton(_("打开其他工作区文件…"))
+        self.new_button = QPushButton(_("新建工作区…"))
+        for button in (self.demo_button, self.open_button, self.new_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        space_layout.addLayout(buttons)
+        layout.addWidget(space)
+        layout.addStretch(1)
+
+        self.font_scale.value_changed.connect(self.change_font_scale)
+        self.demo_button.clicked.connect(lambda: self.switch_requested.emit(""))
+        self.open_button.clicked.connect(self._open_file)
+        self.new_button.clicked.connect(self._new_file)
+
+    def change_font_scale(self) -> None:
+        scale = self.font_scale.value()
+        self.ctx.settings.font_scale = scale
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_font_scale(app, scale)
+
+    def _open_file(self) -> None:
+        if (path := WorkspaceFile.ask_open(self)) is not None:
+            self.switch_requested.emit(path)
+
+    def _new_file(self) -> None:
+        if (path := WorkspaceFile.ask_new(self)) is not None:
+            self.switch_requested.emit(path)

@@ -1,0 +1,114 @@
+"""First run: create this village's workspace, or look around in demo data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from liaison.core.errors import LiaisonError, ValidationError
+from liaison.core.i18n import _
+from liaison.core.services.workspace import SETUP_LABELS, VillageSetup
+from liaison.gui.fields import FormGrid, TextField
+
+
+@dataclass(frozen=True)
+class WelcomeChoice:
+    """Either `setup` (create a village workspace) or `demo` is set."""
+
+    setup: VillageSetup | None = None
+    demo: bool = False
+
+
+class WelcomeDialog(QDialog):
+    """The form is checked by `accept_setup()` through a callback that tries to create the
+    workspace, so a mistake (a wrong code) is shown next to its field, not after closing."""
+
+    def __init__(self, parent: QWidget | None = None, *, create=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.setWindowTitle(_("欢迎使用残疾人专职委员工作台"))
+        self.choice: WelcomeChoice | None = None
+        self._create = create
+        layout = QVBoxLayout(self)
+        intro = QLabel(_("这是第一次在这台电脑上使用。请建立本村（社区）的工作区，"
+                         "或先打开演示数据看看。所有数据都保存在本机。"))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        box = QGroupBox(_("建立本村（社区）工作区"))
+        inner = QVBoxLayout(box)
+        self.form = FormGrid(columns=2)
+        for key in ("county_name", "county_code", "township_name", "township_code",
+                    "village_name", "village_code"):
+            field = TextField()
+            if key.endswith("_code"):
+                digits = {"county_code": 6, "township_code": 9, "village_code": 12}[key]
+                field.setPlaceholderText(_("{n} 位统计用区划代码").format(n=digits))
+                field.setMaxLength(digits)
+            self.form.add(key, _(SETUP_LABELS[key]), field)
+        self.form.add("officer_name", _(SETUP_LABELS["officer_name"]), TextField(), wide=True)
+        inner.addWidget(self.form)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.hide()
+        inner.addWidget(self.message)
+        self.create_button = QPushButton(_("建立工作区(&C)"))
+        self.create_button.setDefault(True)
+        inner.addWidget(self.create_button, alignment=Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(box)
+
+        self.demo_button = QPushButton(_("打开演示数据(&D)"))
+        self.demo_button.setToolTip(_("一个虚构的县的数据，用来熟悉操作；与正式数据分开保存"))
+        layout.addWidget(self.demo_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("退出"))
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.create_button.clicked.connect(self.accept_setup)
+        self.demo_button.clicked.connect(self.accept_demo)
+
+    def setup_values(self) -> VillageSetup:
+        value = {k: (self.form.fields[k].text().strip()) for k in self.form.fields}  # type: ignore[attr-defined]
+        return VillageSetup(**value)
+
+    def accept_setup(self) -> None:
+        setup = self.setup_values()
+        missing = {k: _("不能为空") for k, v in setup.__dict__.items() if not v}
+        self.form.clear_errors()
+        self.message.hide()
+        if missing:
+            (self.form.set_errors(missing) or self).setFocus()
+            return
+        if self._create is not None:
+            try:
+                self._create(setup)
+            except ValidationError as exc:
+                first = self.form.set_errors(exc.errors)
+                if first is not None:
+                    first.setFocus()
+                return
+            except LiaisonError as exc:
+                self.message.setText("⚠ " + exc.message)
+                self.message.show()
+                return
+        self.choice = WelcomeChoice(setup=setup)
+        self.accept()
+
+    def accept_demo(self) -> None:
+        self.choice = WelcomeChoice(demo=True)
+        self.accept()
+
+    @classmethod
+    def ask(cls, parent: QWidget | None = None, *, create=None) -> WelcomeChoice | None:  # type: ignore[no-untyped-def]
+        dialog = cls(parent, create=create)
+        dialog.exec()
+        return dialog.choice

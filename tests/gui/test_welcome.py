@@ -1,0 +1,70 @@
+"""First run: the village workspace form, its mistakes shown next to the fields, demo data."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from liaison.core.services import workspace as service
+from liaison.gui.welcome import WelcomeDialog
+
+VALUES = {
+    "county_name": "昌邑区", "county_code": "220202",
+    "township_name": "桦皮厂镇", "township_code": "220202100",
+    "village_name": "两家子村", "village_code": "220202100001",
+    "officer_name": "李秀梅",
+}
+
+
+def fill(dialog: WelcomeDialog, **override: str) -> None:
+    for key, value in {**VALUES, **override}.items():
+        dialog.form.fields[key].setText(value)
+
+
+def creating_in(ws):
+    def create(setup):
+        with ws.uow() as uow:
+            service.setup_village_workspace(uow, ws.system_actor, setup)
+            uow.commit()
+
+    return create
+
+
+def test_creating_the_workspace_from_the_form(qtbot, workspace):
+    dialog = WelcomeDialog(create=creating_in(workspace))
+    qtbot.addWidget(dialog)
+    fill(dialog)
+    qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+    assert dialog.choice is not None and dialog.choice.setup is not None
+    with workspace.uow() as uow:
+        assert not service.is_empty(uow)
+        assert service.workspace_name(uow) == "桦皮厂镇两家子村"
+
+
+def test_a_wrong_code_is_shown_next_to_its_field_and_nothing_is_created(qtbot, workspace):
+    dialog = WelcomeDialog(create=creating_in(workspace))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    fill(dialog, village_code="220202999001")
+    qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+    assert dialog.choice is None
+    assert dialog.form.errors["village_code"].isVisible()
+    assert "220202100" in dialog.form.errors["village_code"].text()
+    with workspace.uow() as uow:
+        assert service.is_empty(uow)
+
+
+def test_empty_fields_are_named(qtbot, workspace):
+    dialog = WelcomeDialog(create=creating_in(workspace))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    fill(dialog, officer_name="")
+    qtbot.mouseClick(dialog.create_button, Qt.MouseButton.LeftButton)
+    assert dialog.form.errors["officer_name"].text() == "⚠ 不能为空"
+    assert dialog.choice is None
+
+
+def test_choosing_demo_data(qtbot):
+    dialog = WelcomeDialog()
+    qtbot.addWidget(dialog)
+    qtbot.mouseClick(dialog.demo_button, Qt.MouseButton.LeftButton)
+    assert dialog.choice is not None and dialog.choice.demo

@@ -1,0 +1,39 @@
+"""The benchmark runs at a small scale in every test run, so it cannot rot."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "run.py"
+
+
+@pytest.fixture
+def bench(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("bench_run", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_run", module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(module, "RESULTS", tmp_path / "results.json")
+    monkeypatch.setattr(module, "REPORT", tmp_path / "BENCHMARKS.md")
+    return module
+
+
+def test_bench_runs_at_small_scale_and_reports_every_figure(bench):
+    figures = bench.run(persons=300, samples=5, write=True)
+    values = figures.values
+    assert values["demo_visits"] > 300
+    assert set(values["search"]) == {"name_hanzi", "name_pinyin", "initials", "id_tail", "id_birth_date"}
+    for stats in values["search"].values():
+        assert stats["n"] > 0 and 0 < stats["p50_ms"] <= stats["p95_ms"] <= stats["max_ms"]
+    assert values["search_p95_ms"] == max(s["p95_ms"] for s in values["search"].values())
+    report = bench.REPORT.read_text()
+    assert "search keystroke" in report and "demo generation" in report
+    assert "search_p95_ms" in bench.RESULTS.read_text()
+    # a second run reuses the cached county instead of building it again
+    again = bench.run(persons=300, samples=5, write=False)
+    assert "demo_s" not in again.values and again.notes
