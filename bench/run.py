@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -39,6 +41,7 @@ SEED = 7
 GOALS = {
     "search_p95_ms": ("≤ 30 ms", 30.0),
     "demo_100k_s": ("≤ 60 s", 60.0),
+    "cold_start_s": ("≤ 1.5 s", 1.5),
 }
 
 
@@ -53,7 +56,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def county(persons: int, figures: Figures) -> Workspace:
+def county(persons: int, figures: Figures) -> tuple[Workspace, Path]:
     path = CACHE / f"county-{persons}-s{SEED}-{TODAY.isoformat()}.db"
     if not path.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
@@ -71,11 +74,12 @@ def county(persons: int, figures: Figures) -> Workspace:
         figures.values["demo_visits"] = summary.visits
         figures.values["demo_peak_mb"] = round(max(peak_rss_mb(), rss_before), 0)
         figures.values["db_mb"] = round(path.stat().st_size / 2**20, 0)
+        figures.values["demo_measured_on"] = date.today().isoformat()
         if persons == 100_000:
             figures.values["demo_100k_s"] = round(summary.seconds, 1)
     else:
         figures.notes.append(f"county reused from {path.name} (delete it to time the demo again)")
-    return open_workspace(f"sqlite:///{path}")
+    return open_workspace(f"sqlite:///{path}"), path
 
 
 def keystrokes(name: str, id_number: str) -> dict[str, list[str]]:
@@ -127,9 +131,57 @@ def measure_search(ws: Workspace, figures: Figures, samples: int) -> None:
     figures.values["search_peak_mb"] = round(peak_rss_mb(), 0)
 
 
+def measure_gui(path: Path, figures: Figures, samples: int, runs: int = 3) -> None:
+    """Cold start and keystroke-to-results in the real window, each run a fresh process."""
+    probes = []
+    for _run in range(runs):
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "gui_probe.py"), str(path), str(samples)],
+            capture_output=True, text=True, timeout=600, check=True,
+            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        )
+        probes.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    pick = sorted(probes, key=lambda p: p["window_shown_s"])[len(probes) // 2]  # the median run
+    figures.values["gui"] = pick
+    figures.values["cold_start_s"] = pick["window_shown_s"]
+
+
+def _carry_over_demo(figures: Figures) -> None:
+    """A run on a cached county did not time the demo: keep the figures of the run that did."""
+    if "demo_s" in figures.values or not RESULTS.exists():
+        return
+    previous = json.loads(RESULTS.read_text()).get("details", {}).get("core", {})
+    if previous.get("persons") != figures.persons or "demo_s" not in previous:
+        return
+    for key in ("demo_s", "demo_visits", "demo_peak_mb", "db_mb", "demo_100k_s"):
+        if key in previous:
+            figures.values[key] = previous[key]
+    figures.notes.append(f"demo generation as measured on {previous.get('demo_measured_on', previous.get('measured_on'))}")
+    figures.values["demo_measured_on"] = previous.get("demo_measured_on", previous.get("measured_on"))
+
+
+def measure_work_queue(ws: Workspace, figures: Figures) -> None:
+    """The work queue for a village, its township and the whole county."""
+    from liaison.core.services.areas import list_areas, resolve_area_filter
+    from liaison.core.services.tasks import work_queue
+
+    with ws.uow() as uow:
+        infos = list_areas(uow, ws.system_actor)
+    township = next(a for a in infos if a.level == "township")
+    village = next(a for a in infos if a.level == "village")
+    timings = {}
+    for scope, code in (("village", village.code), ("township", township.code), ("county", None)):
+        with ws.uow() as uow:
+            area_ids = resolve_area_filter(uow, code)
+            started = time.perf_counter()
+            queue = work_queue(uow, ws.system_actor, ws.rules, area_ids=area_ids, today=TODAY)
+            timings[scope] = {"s": round(time.perf_counter() - started, 2), "tasks": len(queue.tasks)}
+    figures.values["work_queue"] = timings
+
+
 def write_results(figures: Figures) -> None:
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    for key in ("search_p95_ms", "demo_100k_s"):
+    for key in ("search_p95_ms", "demo_100k_s", "cold_start_s"):
         if key in figures.values:
             results[key] = figures.values[key]
     results.setdefault("details", {})["core"] = {
@@ -163,6 +215,17 @@ def render_report(figures: Figures) -> str:
     for kind, s in v.get("search", {}).items():
         lines.append(f"| search keystroke, {kind} ({s['n']} keystrokes) | p50 {s['p50_ms']} ms, "
                      f"p95 {s['p95_ms']} ms, max {s['max_ms']} ms | p95 {GOALS['search_p95_ms'][0]} |")
+    if "work_queue" in v:
+        wq = v["work_queue"]
+        lines.append("| work queue (工作台), one village / its township / the whole county | " + " / ".join(
+            f"{wq[k]['s']} s ({wq[k]['tasks']:,} tasks)" for k in ("village", "township", "county")) + " | — |")
+    if "gui" in v:
+        g = v["gui"]
+        lines.append(f"| cold start to a usable window (offscreen, median of 3) | window shown {g['window_shown_s']} s, "
+                     f"people list filled {g['roster_ready_s']} s, work queue filled {g['queue_ready_s']} s | "
+                     f"{GOALS['cold_start_s'][0]} |")
+        lines.append(f"| keystroke to results in the window's search box ({g['keystroke_n']} keystrokes) | "
+                     f"p50 {g['keystroke_p50_ms']} ms, p95 {g['keystroke_p95_ms']} ms | — |")
     lines += [
         "",
         "Search is measured through `services.search.search_people` (the function the window and the",
@@ -170,20 +233,30 @@ def render_report(figures: Figures) -> str:
         "matches (capped at 1,000). Each sampled person is typed one keystroke at a time: the hanzi",
         "name, up to six letters of full pinyin, the initials, the last 4–8 characters of the ID and",
         "4–8 digits of the birth date inside it.",
+        "",
+        "The window is usable as soon as it is shown; the work queue fills in the background. For a",
+        "whole county of 100,000 people that takes seconds: the queue is worked out person by person",
+        "in Python (cadence rules, 900,000 visits grouped). A village officer's queue is the village",
+        "row above. Keystroke-to-results in the window includes the hop to the worker thread and",
+        "back and the table redraw; the type-ahead waits 150 ms after the last key before searching.",
     ]
     if figures.notes:
         lines += ["", *[f"- {n}" for n in figures.notes]]
     return "\n".join(lines) + "\n"
 
 
-def run(persons: int, samples: int, write: bool) -> Figures:
+def run(persons: int, samples: int, write: bool, gui: bool = True) -> Figures:
     figures = Figures(persons)
-    ws = county(persons, figures)
+    ws, path = county(persons, figures)
     try:
         measure_search(ws, figures, samples)
+        measure_work_queue(ws, figures)
     finally:
         ws.close()
+    if gui:
+        measure_gui(path, figures, max(2, samples // 10))
     if write:
+        _carry_over_demo(figures)
         write_results(figures)
         REPORT.write_text(render_report(figures))
     return figures
@@ -194,8 +267,9 @@ def main() -> int:
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=200, help="people whose names are typed")
     parser.add_argument("--write", action="store_true", help="update bench/results.json and BENCHMARKS.md")
+    parser.add_argument("--no-gui", action="store_true", help="skip the window measurements")
     args = parser.parse_args()
-    figures = run(args.persons, args.samples, args.write)
+    figures = run(args.persons, args.samples, args.write, gui=not args.no_gui)
     print(json.dumps(figures.values, ensure_ascii=False, indent=2))
     for note in figures.notes:
         print(note)

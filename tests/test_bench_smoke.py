@@ -24,16 +24,19 @@ def bench(tmp_path, monkeypatch):
 
 
 def test_bench_runs_at_small_scale_and_reports_every_figure(bench):
-    figures = bench.run(persons=300, samples=5, write=True)
+    figures = bench.run(persons=300, samples=5, write=True, gui=True)
     values = figures.values
     assert values["demo_visits"] > 300
     assert set(values["search"]) == {"name_hanzi", "name_pinyin", "initials", "id_tail", "id_birth_date"}
     for stats in values["search"].values():
         assert stats["n"] > 0 and 0 < stats["p50_ms"] <= stats["p95_ms"] <= stats["max_ms"]
     assert values["search_p95_ms"] == max(s["p95_ms"] for s in values["search"].values())
+    gui = values["gui"]
+    assert 0 < gui["window_shown_s"] <= gui["roster_ready_s"] and gui["keystroke_n"] > 0
+    assert values["cold_start_s"] == gui["window_shown_s"]
     report = bench.REPORT.read_text()
-    assert "search keystroke" in report and "demo generation" in report
+    assert "search keystroke" in report and "demo generation" in report and "cold start" in report
     assert "search_p95_ms" in bench.RESULTS.read_text()
     # a second run reuses the cached county instead of building it again
-    again = bench.run(persons=300, samples=5, write=False)
+    again = bench.run(persons=300, samples=5, write=False, gui=False)
     assert "demo_s" not in again.values and again.notes

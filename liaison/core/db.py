@@ -9,16 +9,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
 
 from liaison.core.errors import DatabaseStateError
 from liaison.core.i18n import _
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,14 @@ def create_db_engine(url: str) -> Engine:
 # --- migrations -----------------------------------------------------------------------------
 
 
+# The newest migration. Alembic (slow to import) is loaded only when a database is behind this;
+# a test keeps the constant equal to what Alembic computes from the migration files.
+HEAD_REVISION = "0002"
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", "liaison.core:migrations")
     if engine is not None:
@@ -95,6 +103,8 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -102,10 +112,14 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
@@ -143,6 +157,8 @@ def upgrade(engine: Engine, revision: str = "head") -> UpgradeResult:
         before = current_revision(engine)
     except DatabaseError as exc:
         raise DatabaseStateError(_("数据库文件已损坏或不是本程序的数据库：{err}").format(err=exc.orig)) from exc
+    if revision == "head" and before == HEAD_REVISION:
+        return UpgradeResult(before, before, None)  # the usual start: nothing to load or do
     target = head_revision() if revision == "head" else revision
     _refuse_foreign(before, before is None and has_user_tables(engine))
     if before == target:
@@ -150,6 +166,8 @@ def upgrade(engine: Engine, revision: str = "head") -> UpgradeResult:
     backup = None
     if before is not None and path is not None and path.exists():
         backup = backup_sqlite_file(engine, path.with_name(f"{path.name}.before-{target}.bak"))
+    from alembic import command
+
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 from liaison.bootstrap import Workspace, open_workspace
 from liaison.core.db import DB_ENV_VAR, default_database_path, resolve_database_url
-from liaison.core.demo import build_demo
 from liaison.core.errors import LiaisonError
 from liaison.core.i18n import _
 from liaison.core.progress import Cancelled, reporter
@@ -59,6 +58,8 @@ def build_demo_with_progress(parent: QWidget | None, ws: Workspace, persons: int
     outcome: dict[str, object] = {}
 
     def work(token, report):  # type: ignore[no-untyped-def]
+        from liaison.core.demo import build_demo  # only first runs need the generator
+
         return build_demo(ws.engine, ws.rules, ws.device_id, persons=persons, seed=DEMO_SEED,
                           progress=reporter(report, token))
 
@@ -101,14 +102,22 @@ class Launcher:
             return None
         return self.open(url)
 
-    def open(self, url: str) -> QWidget | None:
+    @staticmethod
+    def _workspace(url: str) -> tuple[Workspace | None, bool]:
+        """The opened workspace and whether it is still empty; (None, False) when it cannot
+        be opened (the reason has been shown)."""
         try:
             ws = open_workspace(url)
         except LiaisonError as exc:
             Message.show_error(None, exc.message)
-            return None
+            return None, False
         with ws.uow() as uow:
-            empty = is_empty(uow)
+            return ws, is_empty(uow)
+
+    def open(self, url: str) -> QWidget | None:
+        ws, empty = self._workspace(url)
+        if ws is None:
+            return None
         if empty:
             choice = WelcomeDialog.ask(None, create=lambda setup: self._create(ws, setup))
             if choice is None:
@@ -121,13 +130,9 @@ class Launcher:
 
     def open_demo(self) -> QWidget | None:
         url = demo_database_url()
-        try:
-            ws = open_workspace(url)
-        except LiaisonError as exc:
-            Message.show_error(None, exc.message)
+        ws, empty = self._workspace(url)
+        if ws is None:
             return None
-        with ws.uow() as uow:
-            empty = is_empty(uow)
         if empty and not build_demo_with_progress(None, ws):
             ws.close()
             return None

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QSizePolicy,
     QStackedWidget,
     QWidget,
 )
@@ -132,9 +133,14 @@ class MainWindow(QMainWindow):
         self.status_workspace = QLabel(self.workspace_title)
         self.status_user = QLabel(f"{self.ctx.actor.display_name}（{label(self.ctx.actor.role)}）")
         self.status_counts = QLabel()
-        for widget in (self.status_workspace, self.status_user):
-            self.statusBar().addWidget(widget)
-        self.statusBar().addPermanentWidget(self.status_counts)
+        for widget in (self.status_workspace, self.status_user, self.status_counts):
+            # never let the status line force the window wider than a small screen
+            widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            widget.setMinimumWidth(1)
+        self.statusBar().addWidget(self.status_workspace, 1)
+        self.statusBar().addWidget(self.status_user, 1)
+        self.statusBar().addPermanentWidget(self.status_counts, 2)
+        self.status_counts.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
     def _fit_navigation(self) -> None:
         self.nav.setFixedWidth(self.nav.sizeHintForColumn(0) + 40)

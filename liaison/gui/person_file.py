@@ -332,9 +332,10 @@ class PersonFileDialog(QDialog):
     def _history_page(self) -> QWidget:
         self.history_model = RecordTableModel(history_columns(), self)
         self.history_table = record_table(self.history_model, _("变更记录"))
-        note = QLabel(_("档案的每一次新建、修改和状态变更（最新的在前）："))
-        note.setBuddy(self.history_table)
-        return self._records_page(note, self.history_table)
+        self.history_note = QLabel()
+        self.history_note.setBuddy(self.history_table)
+        self.history_note.setWordWrap(True)
+        return self._records_page(self.history_note, self.history_table)
 
     @staticmethod
     def _records_page(*parts: QWidget | list[QPushButton]) -> QWidget:
@@ -481,6 +482,9 @@ class PersonFileDialog(QDialog):
         self.cases_model.set_rows(pf.modification_cases)
         self.referrals_model.set_rows(pf.referrals)
         self.history_model.set_rows(person_history_rows(pf.history, self._areas))
+        self.history_note.setText(
+            _("档案的每一次新建、修改和状态变更（最新的在前）：") if pf.history else
+            _("暂无逐条变更记录（批量导入或演示生成的档案从下一次修改开始记录）。"))
         self._update_title()
 
     @staticmethod

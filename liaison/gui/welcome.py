@@ -46,7 +46,7 @@ class WelcomeDialog(QDialog):
 
         box = QGroupBox(_("建立本村（社区）工作区"))
         inner = QVBoxLayout(box)
-        self.form = FormGrid(columns=2)
+        self.form = FormGrid()
         for key in ("county_name", "county_code", "township_name", "township_code",
                     "village_name", "village_code"):
             field = TextField()
@@ -54,8 +54,9 @@ class WelcomeDialog(QDialog):
                 digits = {"county_code": 6, "township_code": 9, "village_code": 12}[key]
                 field.setPlaceholderText(_("{n} 位统计用区划代码").format(n=digits))
                 field.setMaxLength(digits)
+            field.setMinimumWidth(field.fontMetrics().horizontalAdvance("0" * 24))
             self.form.add(key, _(SETUP_LABELS[key]), field)
-        self.form.add("officer_name", _(SETUP_LABELS["officer_name"]), TextField(), wide=True)
+        self.form.add("officer_name", _(SETUP_LABELS["officer_name"]), TextField())
         inner.addWidget(self.form)
         self.message = QLabel()
         self.message.setWordWrap(True)

@@ -611,3 +611,10 @@ def test_downgrade_to_the_previous_version_keeps_its_rows(previous_db: Path) -> 
     finally:
         ws.close()
     assert snapshot(previous_db) == before
+
+
+def test_the_head_constant_matches_the_migration_files():
+    """db.upgrade skips loading Alembic when a database is at HEAD_REVISION."""
+    from liaison.core import db
+
+    assert db.HEAD_REVISION == db.head_revision()

@@ -89,9 +89,11 @@ def next_visit_due(
     facts: PersonFacts,
     config: CadenceConfig,
     today: date,
+    rule: CadenceRule | None = None,
 ) -> Due | None:
-    """The next routine visit, counted from the last contact (or registration if none)."""
-    rule = cadence_for(facts, config)
+    """The next routine visit, counted from the last contact (or registration if none).
+    `rule` is `cadence_for(facts, config)` when the caller has it already."""
+    rule = rule or cadence_for(facts, config)
     if rule is None:
         return None
     start = last_contact_on or registered_on

@@ -165,7 +165,8 @@ def format_components(components: frozenset[int]) -> str | None:
     return ",".join(str(c) for c in sorted(components)) or None
 
 
-def person_facts(person: Person) -> PersonFacts:
+def person_facts(person: Any) -> PersonFacts:
+    """The rules' view of a person: a Person, or any row with the same column names."""
     return PersonFacts(
         birth_date=person.birth_date,
         category=person.category,

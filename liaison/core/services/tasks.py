@@ -38,10 +38,9 @@ from liaison.core.rules.cadence import (
     next_visit_due,
 )
 from liaison.core.rules.config import RuleConfig
-from liaison.core.rules.facts import PersonFacts
 from liaison.core.services.areas import area_directory
 from liaison.core.services.context import Actor, restrict_to_scope
-from liaison.core.services.persons import parse_components
+from liaison.core.services.persons import person_facts
 from liaison.core.uow import UnitOfWork
 
 # A certificate issued longer ago than this is no longer "new": the regular cadence covers it.
@@ -96,24 +95,6 @@ class WorkQueue:
         return [t for t in self.tasks if t.state is state]
 
 
-def _facts(row) -> PersonFacts:  # type: ignore[no-untyped-def]
-    return PersonFacts(
-        birth_date=row.birth_date,
-        category=row.category,
-        component_categories=parse_components(row.component_categories),
-        grade=row.grade,
-        has_certificate=row.cert_number is not None,
-        cert_issued_on=row.cert_issued_on,
-        cert_valid_until=row.cert_valid_until,
-        status=row.status,
-        lives_alone=row.lives_alone,
-        dibao=row.dibao,
-        tekun=row.tekun,
-        fanpin_monitor=row.fanpin_monitor,
-        low_income=row.low_income,
-    )
-
-
 def work_queue(
     uow: UnitOfWork,
     actor: Actor,
@@ -132,7 +113,8 @@ def work_queue(
         Person.id, Person.name, Person.area_id, Person.birth_date, Person.category,
         Person.component_categories, Person.grade, Person.cert_number, Person.cert_issued_on,
         Person.cert_valid_until, Person.status, Person.lives_alone, Person.dibao, Person.tekun,
-        Person.fanpin_monitor, Person.low_income, Person.registered_on,
+        Person.fanpin_monitor, Person.low_income, Person.chronic_illness_in_household,
+        Person.living_subsidy_receiving, Person.care_subsidy_receiving, Person.registered_on,
     ).where(Person.status == PersonStatus.ACTIVE)
     in_scope = Person.status == PersonStatus.ACTIVE
     if areas is not None:
@@ -166,7 +148,7 @@ def work_queue(
     horizon = today - timedelta(days=FIRST_CONTACT_HORIZON_DAYS)
 
     for row in session.execute(people):
-        facts = _facts(row)
+        facts = person_facts(row)  # a row with the person's columns reads like a Person
         area = names[row.area_id].full_name if row.area_id in names else ""
         last = last_contact.get(row.id)
 
@@ -185,7 +167,7 @@ def work_queue(
                         on=row.cert_issued_on, days=cadence.first_contact_days),
                     VisitKind.FIRST_CONTACT)
         rule = cadence_for(facts, cadence)
-        due = next_visit_due(last, row.registered_on, facts, cadence, today)
+        due = next_visit_due(last, row.registered_on, facts, cadence, today, rule)
         # a pending first contact is the visit; listing both would ask for two trips
         if due is not None and rule is not None and due.state is not DueState.NOT_YET and first is None:
             since = _("上次联系 {on}").format(on=last) if last else _("建档后尚未走访")

@@ -10,6 +10,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,16 +33,6 @@ from liaison.gui.ops import Op, run_in_background
 from liaison.gui.person_table import PAGE_SIZE, PersonTableModel
 
 TYPE_AHEAD_MS = 150
-
-
-class _RosterTable(QTableView):
-    open_requested = Signal(QModelIndex)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
-            self.open_requested.emit(self.currentIndex())
-            return
-        super().keyPressEvent(event)
 
 
 class _SearchBox(QLineEdit):
@@ -100,22 +91,23 @@ class RosterPage(QWidget):
             top.addWidget(button)
         layout.addLayout(top)
 
-        filters = QHBoxLayout()
-        self.area = self._filter(filters, _("村（社区）"), self._area_choices())
+        # two rows, so the filters fit a small screen at a large font size
+        filters = QGridLayout()
+        self.area = self._filter(filters, 0, 0, _("村（社区）"), self._area_choices())
         self.category = self._filter(
-            filters, _("类别"), [(c, label(c)) for c in DisabilityCategory])
-        self.grade = self._filter(filters, _("等级"), [(g, label(g)) for g in DisabilityGrade])
+            filters, 0, 1, _("类别"), [(c, label(c)) for c in DisabilityCategory])
+        self.grade = self._filter(filters, 1, 0, _("等级"), [(g, label(g)) for g in DisabilityGrade])
         self.status = self._filter(
-            filters, _("状态"), [(s, label(s)) for s in PersonStatus], empty=_("全部状态"))
+            filters, 1, 1, _("状态"), [(s, label(s)) for s in PersonStatus], empty=_("全部状态"))
         self.status.set_value(PersonStatus.ACTIVE)
         self.open_needs = QCheckBox(_("有待办需求"))
         self.overdue = QCheckBox(_("有逾期事项"))
-        filters.addWidget(self.open_needs)
-        filters.addWidget(self.overdue)
-        filters.addStretch(1)
+        filters.addWidget(self.open_needs, 0, 4)
+        filters.addWidget(self.overdue, 1, 4)
+        filters.setColumnStretch(5, 1)
         layout.addLayout(filters)
 
-        self.table = _RosterTable()
+        self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setAccessibleName(_("人员列表"))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -125,8 +117,10 @@ class RosterPage(QWidget):
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setTabKeyNavigation(False)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # sized to the first page once: measuring every column on every keystroke is slow
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self._columns_sized = False
         layout.addWidget(self.table, 1)
         self.count_label = QLabel()
         self.count_label.setAccessibleName(_("查找结果数"))
@@ -134,20 +128,19 @@ class RosterPage(QWidget):
 
         self.search.down_pressed.connect(self._focus_results)
         self.search.returnPressed.connect(self._focus_results)
-        self.table.open_requested.connect(self._open_index)
-        self.table.doubleClicked.connect(self._open_index)
+        self.table.activated.connect(self._open_index)  # Enter, or a double-click
         self.new_button.clicked.connect(lambda: windows.open_person_file(self.ctx, self, None))
         self.open_button.clicked.connect(lambda: self._open_index(self.table.currentIndex()))
         self.visit_button.clicked.connect(self.visit_selected)
 
-    def _filter(self, layout: QHBoxLayout, caption: str, choices: list[tuple[Any, str]],
-                empty: str | None = None) -> ChoiceField:
+    def _filter(self, layout: QGridLayout, row: int, column: int, caption: str,
+                choices: list[tuple[Any, str]], empty: str | None = None) -> ChoiceField:
         combo = ChoiceField(choices, empty_text=empty or _("全部"))
         text = QLabel(caption + "：")
         text.setBuddy(combo)
         combo.setAccessibleName(caption)
-        layout.addWidget(text)
-        layout.addWidget(combo)
+        layout.addWidget(text, row, column * 2)
+        layout.addWidget(combo, row, column * 2 + 1)
         return combo
 
     def _area_choices(self) -> list[tuple[Any, str]]:
@@ -189,6 +182,9 @@ class RosterPage(QWidget):
         def done(page: SearchPage) -> None:
             if generation == self._generation:
                 self.model.show_page(query, page)
+                if not self._columns_sized and page.rows:
+                    self.table.resizeColumnsToContents()
+                    self._columns_sized = True
                 self._show_count(page)
                 self.results_shown.emit()
 

@@ -122,12 +122,27 @@ class VisitsPage(QWidget):
         self.ctx = ctx
         self._generation = 0
         self._op: Op | None = None
-        with ctx.workspace.uow() as uow:
-            known = visitor_names(uow, ctx.actor)
-        self._visitors: set[str] = {ctx.actor.display_name, *known}
+        self._visitors: set[str] = {ctx.actor.display_name}
         self._build()
         ctx.events.changed.connect(self._on_data_changed)
         self.refresh()
+        self._load_visitor_names()
+
+    def _load_visitor_names(self) -> None:
+        """Every visitor on record, for the filter: a scan of all visits at county scale, so
+        it is read in the background rather than while the window opens."""
+        ctx = self.ctx
+
+        def job(_token: object, _progress: object) -> list[str]:
+            with ctx.workspace.uow() as uow:
+                return visitor_names(uow, ctx.actor)
+
+        def done(names: list[str]) -> None:
+            if set(names) - self._visitors:
+                self._visitors |= set(names)
+                self._fill_visitors()
+
+        self._names_op = run_in_background(self, job, on_done=done)
 
     # --- building -----------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -41,16 +41,6 @@ TASK_ROLE = Qt.ItemDataRole.UserRole + 1
 SHOWN_PER_STATE = 500
 
 
-class _TaskTree(QTreeView):
-    open_requested = Signal(QModelIndex)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
-            self.open_requested.emit(self.currentIndex())
-            return
-        super().keyPressEvent(event)
-
-
 class WorkQueuePage(QWidget):
     loaded = Signal()
 
@@ -83,7 +73,7 @@ class WorkQueuePage(QWidget):
         self.summary.setAccessibleName(_("待办汇总"))
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
-        self.tree = _TaskTree()
+        self.tree = QTreeView()
         self.tree.setModel(self.model)
         self.tree.setAccessibleName(_("待办事项"))
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -96,8 +86,7 @@ class WorkQueuePage(QWidget):
         layout.addWidget(hint)
         self.area.value_changed.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
-        self.tree.open_requested.connect(self.open_index)
-        self.tree.doubleClicked.connect(self.open_index)
+        self.tree.activated.connect(self.open_index)  # Enter, or a double-click
 
     def _area_choices(self) -> list[tuple[Any, str]]:
         with self.ctx.workspace.uow() as uow:
