@@ -617,7 +617,8 @@ class _Builder:
             due = raised + timedelta(days=rng.randint(14, 30))
             if resolved:
                 fu_status, done_on, outcome = FollowUpStatus.DONE, min(status_day, today), "已完成"
-            elif rng.random() < 0.6 or status_on is not None:
+            elif rng.random() < (0.95 if age_days > 60 else 0.5) or status_on is not None:
+                # most promised actions get done; the ones still open are mostly recent
                 fu_status, done_on, outcome = FollowUpStatus.DONE, min(raised + timedelta(days=10), today), "已上报"
             else:
                 fu_status, done_on, outcome = FollowUpStatus.OPEN, None, None

@@ -61,7 +61,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1200, 780)
+            self._fit_to_screen()
         ctx.events.changed.connect(lambda _kind: self.update_counts())
         self.update_counts()
 
@@ -141,6 +141,12 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_user, 1)
         self.statusBar().addPermanentWidget(self.status_counts, 2)
         self.status_counts.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def _fit_to_screen(self) -> None:
+        """A first start: as large as is comfortable, never beyond the screen (old laptops
+        have 1366×768)."""
+        screen = self.screen().availableGeometry()
+        self.resize(min(1200, screen.width()), min(780, screen.height() - 40))
 
     def _fit_navigation(self) -> None:
         self.nav.setFixedWidth(self.nav.sizeHintForColumn(0) + 40)

@@ -139,6 +139,10 @@ class WorkQueuePage(QWidget):
             self.tree.expand(self.model.index(row, 0))
         header = self.tree.header()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # the group rows span every column; the first column only needs the kind of task
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        kind_width = max(self.fontMetrics().horizontalAdvance(task_kind_label(k)) for k in TaskKind)
+        header.resizeSection(0, kind_width + 2 * self.tree.indentation() + 16)
         header.setStretchLastSection(True)
         self.summary.setText(
             _("已逾期 {o} 项 · 今日到期 {d} 项 · 即将到期 {u} 项（{day}）").format(
