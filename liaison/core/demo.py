@@ -503,7 +503,7 @@ class _Builder:
             first = max(registered, start_of_history)
             if end <= first:
                 continue
-            lapsed = rand() < 0.12 and status_on is None
+            lapsed = rand() < 0.07 and status_on is None
             if lapsed:
                 last = end - timedelta(days=interval + rule.interval.grace_days + rng.randint(1, 2 * interval))
             else:
@@ -525,12 +525,12 @@ class _Builder:
             if facts.has_certificate:
                 for year in range(first.year, end.year + 1):
                     opens, deadline = survey.opens_on(year), min(survey.deadline_on(year), end)
-                    if deadline < max(opens, first) or rand() < 0.1:
+                    if deadline < max(opens, first) or rand() < 0.04:
                         continue
                     inside = [k for k, d in enumerate(dates) if opens <= d <= deadline]
                     if inside:
                         kinds[inside[int(rand() * len(inside))]] = survey_kind
-                    elif year < today.year or rand() < 0.7:
+                    elif year < today.year or rand() < 0.95:
                         dates.append(self.day_between(max(opens, first), deadline))
                         kinds.append(survey_kind)
             monitored = facts.dibao or facts.fanpin_monitor or facts.low_income
