@@ -167,6 +167,13 @@ def run_cli(argv: Sequence[str]) -> int:
 
 
 def open_gui(args: argparse.Namespace) -> int:
+    import os
+
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
+        # Qt would abort with a core dump; say it in words instead
+        print(_("没有图形显示环境，无法打开窗口。可用命令见 liaison -h"), file=sys.stderr)
+        return EXIT_USER_ERROR
     try:
         from liaison.gui.app import run_gui  # the only place the CLI reaches for Qt
     except ImportError as exc:

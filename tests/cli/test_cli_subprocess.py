@@ -167,3 +167,14 @@ def test_no_command_without_pyside6_says_the_window_is_unavailable(tmp_path):
     assert result.out == ""
     lines = result.err.strip().splitlines()
     assert len(lines) == 1 and "图形界面不可用" in lines[0], result.err
+
+
+def test_no_command_without_a_display_says_so_instead_of_aborting(tmp_path, monkeypatch):
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the display check is for Linux")
+    result = run(tmp_path, "-m", "liaison", "--db", str(tmp_path / "w.db"))
+    assert result.code == 1
+    assert result.err.strip() == "没有图形显示环境，无法打开窗口。可用命令见 liaison -h"
+    assert "Traceback" not in result.err and "core dumped" not in result.err
