@@ -34,3 +34,14 @@ class GuiContext:
     @property
     def rules(self):  # type: ignore[no-untyped-def]
         return self.workspace.rules
+
+    def area_choices(self) -> list[tuple[object, str]]:
+        """(area id, full name) of the townships and villages the actor works in, for the
+        area pick lists of the pages."""
+        from liaison.core.enums import AreaLevel
+        from liaison.core.services.areas import list_areas
+
+        with self.workspace.uow() as uow:
+            infos = list_areas(uow, self.actor)
+        return [(a.id, a.full_name or a.name) for a in infos
+                if a.level in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE)]

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from liaison.core.enums import AreaLevel, DisabilityCategory, DisabilityGrade, PersonStatus, label
+from liaison.core.enums import DisabilityCategory, DisabilityGrade, PersonStatus, label
 from liaison.core.i18n import _
-from liaison.core.services.areas import list_areas, subtree_ids
+from liaison.core.services.areas import subtree_ids
 from liaison.core.services.search import COUNT_CAP, SearchPage, SearchQuery, SortKey
 from liaison.core.services.tasks import overdue_person_ids
 from liaison.gui import windows
@@ -93,7 +93,7 @@ class RosterPage(QWidget):
 
         # two rows, so the filters fit a small screen at a large font size
         filters = QGridLayout()
-        self.area = self._filter(filters, 0, 0, _("村（社区）"), self._area_choices())
+        self.area = self._filter(filters, 0, 0, _("村（社区）"), self.ctx.area_choices())
         self.category = self._filter(
             filters, 0, 1, _("类别"), [(c, label(c)) for c in DisabilityCategory])
         self.grade = self._filter(filters, 1, 0, _("等级"), [(g, label(g)) for g in DisabilityGrade])
@@ -142,12 +142,6 @@ class RosterPage(QWidget):
         layout.addWidget(text, row, column * 2)
         layout.addWidget(combo, row, column * 2 + 1)
         return combo
-
-    def _area_choices(self) -> list[tuple[Any, str]]:
-        with self.ctx.workspace.uow() as uow:
-            infos = list_areas(uow, self.ctx.actor)
-        return [(a.id, a.full_name or a.name) for a in infos
-                if a.level in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE)]
 
     # --- searching ---------------------------------------------------------------------------
 

@@ -17,10 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from liaison.core.enums import AreaLevel
 from liaison.core.i18n import _
 from liaison.core.rules.cadence import DueState
-from liaison.core.services.areas import list_areas, subtree_ids
+from liaison.core.services.areas import subtree_ids
 from liaison.core.services.tasks import (
     Task,
     TaskKind,
@@ -60,7 +59,7 @@ class WorkQueuePage(QWidget):
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         caption = QLabel(_("范围(&A)："))
-        self.area = ChoiceField(self._area_choices(), empty_text=_("我负责的全部地区"))
+        self.area = ChoiceField(self.ctx.area_choices(), empty_text=_("我负责的全部地区"))
         self.area.setAccessibleName(_("工作台范围"))
         caption.setBuddy(self.area)
         self.refresh_button = QPushButton(_("刷新(&R)"))
@@ -87,12 +86,6 @@ class WorkQueuePage(QWidget):
         self.area.value_changed.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
         self.tree.activated.connect(self.open_index)  # Enter, or a double-click
-
-    def _area_choices(self) -> list[tuple[Any, str]]:
-        with self.ctx.workspace.uow() as uow:
-            infos = list_areas(uow, self.ctx.actor)
-        return [(a.id, a.full_name or a.name) for a in infos
-                if a.level in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE)]
 
     # --- loading -----------------------------------------------------------------------------
 
