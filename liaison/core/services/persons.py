@@ -602,10 +602,3 @@ def find_person(uow: UnitOfWork, actor: Actor, key: str) -> Person:
         raise NotFoundError(_("找不到身份证号（或证号）为 {key} 的人员").format(key=key))
     ensure_area_in_scope(uow, actor, person.area_id)
     return person
-
-
-def visible_person_ids_clause(uow: UnitOfWork, actor: Actor):  # type: ignore[no-untyped-def]
-    """A WHERE clause limiting Person rows to the actor's scope (None when unrestricted)."""
-    allowed = allowed_area_ids(uow, actor)
-    return None if allowed is None else Person.area_id.in_(allowed)
-

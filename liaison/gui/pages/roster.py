@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -146,13 +147,12 @@ class RosterPage(QWidget):
     # --- searching ---------------------------------------------------------------------------
 
     def current_query(self) -> SearchQuery:
-        area_ids = None
-        if (area := self.area.value()) is not None:
-            with self.ctx.workspace.uow() as uow:
-                area_ids = frozenset(subtree_ids(uow.session, [area]))
+        """The filters as set; a chosen area stands for itself until `_with_subtree` (run in
+        the worker) widens it to everything below it."""
+        area = self.area.value()
         return SearchQuery(
             text=self.search.text(),
-            area_ids=area_ids,
+            area_ids=frozenset({area}) if area is not None else None,
             category=self.category.value(),
             grade=self.grade.value(),
             status=self.status.value(),
@@ -173,16 +173,27 @@ class RosterPage(QWidget):
         generation = self._generation
         self.count_label.setText(_("正在查找……"))
 
-        def done(page: SearchPage) -> None:
+        def work(_token: object, _progress: object) -> tuple[SearchQuery, SearchPage]:
+            full = self._with_subtree(query)
+            return full, self.model.fetch_page(full)
+
+        def done(result: tuple[SearchQuery, SearchPage]) -> None:
+            full, page = result
             if generation == self._generation:
-                self.model.show_page(query, page)
+                self.model.show_page(full, page)
                 if not self._columns_sized and page.rows:
                     self.table.resizeColumnsToContents()
                     self._columns_sized = True
                 self._show_count(page)
                 self.results_shown.emit()
 
-        self._op = run_in_background(self, lambda _t, _p: self.model.fetch_page(query), on_done=done)
+        self._op = run_in_background(self, work, on_done=done)
+
+    def _with_subtree(self, query: SearchQuery) -> SearchQuery:
+        if query.area_ids is None:
+            return query
+        with self.ctx.workspace.uow() as uow:
+            return replace(query, area_ids=frozenset(subtree_ids(uow.session, query.area_ids)))
 
     def _show_count(self, page: SearchPage) -> None:
         if page.total_exact:
