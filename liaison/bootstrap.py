@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from liaison.core import db
 from liaison.core.enums import UserRole
+from liaison.core.files import FileStore, files_dir_for
 from liaison.core.i18n import _
 from liaison.core.rules.config import RuleConfig, load_rule_config
 from liaison.core.services import settings
@@ -54,6 +55,11 @@ class Workspace:
             role=UserRole.ADMIN,
             device_id=self.device_id,
         )
+
+    @cached_property
+    def files(self) -> FileStore:
+        """Where case photos and documents are kept."""
+        return FileStore(files_dir_for(self.url, db.default_database_path().parent))
 
     def close(self) -> None:
         self.engine.dispose()

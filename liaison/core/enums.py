@@ -158,6 +158,30 @@ class ReferralServiceKind(StrEnum):
     COMMUNITY_REHAB = "community_rehab"
 
 
+class DeviceStep(StrEnum):
+    """辅具适配: the steps of an assistive-device referral, on top of its referral state."""
+
+    APPLIED = "applied"  # 申请
+    VILLAGE_REVIEWED = "village_reviewed"  # 初审（村）
+    TOWNSHIP_REVIEWED = "township_reviewed"  # 复审（乡镇）
+    ASSESSED = "assessed"  # 评估
+    APPROVED = "approved"  # 审批
+    FITTED = "fitted"  # 适配
+    REVISITED = "revisited"  # 回访
+
+
+class CaseType(StrEnum):
+    MODIFICATION = "modification"
+    REFERRAL = "referral"
+
+
+class AttachmentRole(StrEnum):
+    SURVEY = "survey"  # 勘测照片
+    BEFORE = "before"  # 改造前
+    AFTER = "after"  # 改造后
+    DOCUMENT = "document"  # 其他材料
+
+
 class UserRole(StrEnum):
     VILLAGE_OFFICER = "village_officer"
     TOWNSHIP_STAFF = "township_staff"
@@ -297,6 +321,25 @@ _LABELS: dict[type, dict[object, str]] = {
         ReferralServiceKind.HOME_REHAB: N_("居家康复"),
         ReferralServiceKind.PSYCHIATRIC_MEDICATION: N_("精神病服药补助"),
         ReferralServiceKind.COMMUNITY_REHAB: N_("社区康复"),
+    },
+    DeviceStep: {
+        DeviceStep.APPLIED: N_("申请"),
+        DeviceStep.VILLAGE_REVIEWED: N_("初审（村）"),
+        DeviceStep.TOWNSHIP_REVIEWED: N_("复审（乡镇）"),
+        DeviceStep.ASSESSED: N_("评估"),
+        DeviceStep.APPROVED: N_("审批"),
+        DeviceStep.FITTED: N_("适配"),
+        DeviceStep.REVISITED: N_("回访"),
+    },
+    CaseType: {
+        CaseType.MODIFICATION: N_("无障碍改造"),
+        CaseType.REFERRAL: N_("康复转介"),
+    },
+    AttachmentRole: {
+        AttachmentRole.SURVEY: N_("勘测照片"),
+        AttachmentRole.BEFORE: N_("改造前照片"),
+        AttachmentRole.AFTER: N_("改造后照片"),
+        AttachmentRole.DOCUMENT: N_("其他材料"),
     },
     UserRole: {
         UserRole.VILLAGE_OFFICER: N_("村（社区）专职委员"),

@@ -4,6 +4,8 @@ from liaison.core.models.area import Area
 from liaison.core.models.audit import AuditEvent
 from liaison.core.models.base import Base, Synced, new_uuid, utcnow
 from liaison.core.models.cases import (
+    AreaTarget,
+    Attachment,
     CaseEvent,
     HomeModificationCase,
     Institution,
@@ -17,6 +19,8 @@ from liaison.core.models.visit import FollowUp, Need, Visit
 
 __all__ = [
     "Area",
+    "AreaTarget",
+    "Attachment",
     "AuditEvent",
     "Base",
     "CaseEvent",

@@ -8,10 +8,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from liaison.core.enums import ModificationStage, ReferralServiceKind, ReferralState
+from liaison.core.enums import (
+    AttachmentRole,
+    CaseType,
+    DeviceStep,
+    ModificationStage,
+    ReferralServiceKind,
+    ReferralState,
+)
 from liaison.core.models.base import Base, Synced, enum_type
 
 
@@ -43,6 +50,8 @@ class HomeModificationCase(Synced, Base):
     stage: Mapped[ModificationStage] = mapped_column(enum_type(ModificationStage))
     stage_on: Mapped[date]
     applied_on: Mapped[date]
+    assessed_on: Mapped[date | None]
+    plan_confirmed_on: Mapped[date | None]
     contractor: Mapped[str | None] = mapped_column(String(100))
     construction_started_on: Mapped[date | None]
     estimate_fen: Mapped[int | None]
@@ -80,6 +89,8 @@ class RehabReferral(Synced, Base):
     service_kind: Mapped[ReferralServiceKind] = mapped_column(enum_type(ReferralServiceKind))
     state: Mapped[ReferralState] = mapped_column(enum_type(ReferralState))
     state_on: Mapped[date]
+    # 辅具适配 only: the step of the device workflow (the state follows from it)
+    device_step: Mapped[DeviceStep | None] = mapped_column(enum_type(DeviceStep))
     referred_on: Mapped[date]
     accepted_on: Mapped[date | None]
     closed_on: Mapped[date | None]
@@ -94,7 +105,7 @@ class CaseEvent(Synced, Base):
     __tablename__ = "case_event"
     __table_args__ = (Index("ix_case_event_case", "case_type", "case_id"),)
 
-    case_type: Mapped[str] = mapped_column(String(20))  # "modification" or "referral"
+    case_type: Mapped[CaseType] = mapped_column(enum_type(CaseType, 20))
     case_id: Mapped[uuid.UUID]
     from_state: Mapped[str | None] = mapped_column(String(24))
     to_state: Mapped[str] = mapped_column(String(24))
@@ -102,3 +113,35 @@ class CaseEvent(Synced, Base):
     at: Mapped[datetime]
     by_user: Mapped[str] = mapped_column(String(50))
     reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class Attachment(Synced, Base):
+    """A photo or document attached to a case; the bytes live in the workspace's file store
+    under their SHA-256, so a file is never overwritten and the same photo is stored once."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (Index("ix_attachment_case", "case_type", "case_id"),)
+
+    case_type: Mapped[CaseType] = mapped_column(enum_type(CaseType, 20))
+    case_id: Mapped[uuid.UUID]
+    role: Mapped[AttachmentRole] = mapped_column(enum_type(AttachmentRole, 16))
+    file_name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    media_type: Mapped[str] = mapped_column(String(100))
+    added_on: Mapped[date]
+    added_by: Mapped[str] = mapped_column(String(50))
+    note: Mapped[str | None] = mapped_column(String(200))
+    removed: Mapped[bool] = mapped_column(default=False)
+
+
+class AreaTarget(Synced, Base):
+    """A yearly target for an area, e.g. 70 households with home modifications in 2026."""
+
+    __tablename__ = "area_target"
+    __table_args__ = (UniqueConstraint("area_id", "year", "kind"),)
+
+    area_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("area.id"))
+    year: Mapped[int]
+    kind: Mapped[CaseType] = mapped_column(enum_type(CaseType, 20))
+    target: Mapped[int]

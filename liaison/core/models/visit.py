@@ -8,7 +8,14 @@ from datetime import date
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from liaison.core.enums import ContactMode, FollowUpStatus, NeedKind, NeedStatus, VisitKind
+from liaison.core.enums import (
+    CaseType,
+    ContactMode,
+    FollowUpStatus,
+    NeedKind,
+    NeedStatus,
+    VisitKind,
+)
 from liaison.core.models.base import Base, Synced, enum_type
 
 
@@ -56,7 +63,10 @@ class FollowUp(Synced, Base):
     __tablename__ = "follow_up"
     __table_args__ = (Index("ix_follow_up_status_due", "status", "due_on"),)
 
-    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visit.id"), index=True)
+    # the visit that promised it; None for a 回访 a closed case put on the list
+    visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visit.id"), index=True)
+    case_type: Mapped[CaseType | None] = mapped_column(enum_type(CaseType, 20))
+    case_id: Mapped[uuid.UUID | None]
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id"), index=True)
     need_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("need.id"))
     action: Mapped[str] = mapped_column(String(200))

@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from liaison.core.enums import ContactMode, DisabilityCategory, DisabilityGrade
+from liaison.core.enums import ContactMode, DisabilityCategory, DisabilityGrade, ReferralServiceKind
 from liaison.core.errors import LiaisonError
 from liaison.core.i18n import _
 from liaison.core.resources import resource_path
@@ -26,6 +26,10 @@ from liaison.core.rules.facts import ECONOMIC_FLAGS
 # Traits that put a person on the intensive (monthly) visit cadence.
 INTENSIVE_TRIGGERS = ("severe", "lives_alone", *ECONOMIC_FLAGS)
 RESCUE_KINDS = ("training", "surgery", "device")
+# the stages and steps a case waits in (the final ones are not timed)
+MODIFICATION_TIMED_STAGES = ("applied", "assessed", "plan_confirmed", "construction", "accepted")
+REFERRAL_TIMED_STATES = ("referred", "accepted", "in_service")
+DEVICE_TIMED_STEPS = ("applied", "village_reviewed", "township_reviewed", "assessed", "approved")
 
 
 class RuleConfigError(LiaisonError, ValueError):
@@ -112,8 +116,32 @@ class PriorityConfig:
 
 
 @dataclass(frozen=True)
+class CatalogueItem:
+    code: str
+    name: str
+    unit: str
+    unit_cost_fen: int
+
+
+@dataclass(frozen=True)
 class ModificationConfig:
     household_cap_fen: int
+    follow_up_days: int
+    stage_days: Mapping[str, int]  # ModificationStage value → days
+    eligible_grades: frozenset[int]
+    eligible_economic_flags: tuple[str, ...]
+    catalogue: tuple[CatalogueItem, ...]
+
+    def catalogue_item(self, code: str) -> CatalogueItem | None:
+        return next((item for item in self.catalogue if item.code == code), None)
+
+
+@dataclass(frozen=True)
+class ReferralConfig:
+    follow_up_days: int
+    service_kinds: tuple[str, ...]  # ReferralServiceKind values offered
+    stage_days: Mapping[str, int]  # ReferralState value → days
+    device_step_days: Mapping[str, int]  # DeviceStep value → days
 
 
 @dataclass(frozen=True)
@@ -124,6 +152,7 @@ class RuleConfig:
     child_rescue: ChildRescueConfig
     priority: PriorityConfig
     modification: ModificationConfig
+    referral: ReferralConfig
 
 
 def load_rule_config(
@@ -169,6 +198,7 @@ def _build(root: _Table) -> RuleConfig:
         child_rescue=_child_rescue(root.table("child_rescue")),
         priority=_priority(root.table("priority")),
         modification=_modification(root.table("modification")),
+        referral=_referral(root.table("referral")),
     )
     root.done()
     return config
@@ -271,7 +301,48 @@ def _priority(t: _Table) -> PriorityConfig:
 
 
 def _modification(t: _Table) -> ModificationConfig:
-    config = ModificationConfig(t.positive_int("household_cap_fen"))
+    stage_days = t.table("stage_days")
+    days = {name: stage_days.positive_int(name) for name in MODIFICATION_TIMED_STAGES}
+    stage_days.done()
+    eligibility = t.table("eligibility")
+    grades = eligibility.int_set("grades", DisabilityGrade)
+    flags = eligibility.choices("economic_flags", ECONOMIC_FLAGS, allow_empty=True)
+    eligibility.done()
+    catalogue = []
+    for item in t.table_list("catalogue"):
+        catalogue.append(CatalogueItem(item.text("code"), item.text("name"), item.text("unit"),
+                                       item.positive_int("unit_cost_fen")))
+        item.done()
+    codes = [item.code for item in catalogue]
+    if len(set(codes)) != len(codes):
+        duplicate = next(code for code in codes if codes.count(code) > 1)
+        raise RuleConfigError(t.key("catalogue"), _("规则配置 {key} 中的项目代码 {code} 重复").format(
+            key=t.key("catalogue"), code=duplicate))
+    config = ModificationConfig(
+        household_cap_fen=t.positive_int("household_cap_fen"),
+        follow_up_days=t.positive_int("follow_up_days"),
+        stage_days=days,
+        eligible_grades=grades,
+        eligible_economic_flags=flags,
+        catalogue=tuple(catalogue),
+    )
+    t.done()
+    return config
+
+
+def _referral(t: _Table) -> ReferralConfig:
+    stage_days = t.table("stage_days")
+    days = {name: stage_days.positive_int(name) for name in REFERRAL_TIMED_STATES}
+    stage_days.done()
+    step_days = t.table("device_step_days")
+    steps = {name: step_days.positive_int(name) for name in DEVICE_TIMED_STEPS}
+    step_days.done()
+    config = ReferralConfig(
+        follow_up_days=t.positive_int("follow_up_days"),
+        service_kinds=t.choices("service_kinds", tuple(kind.value for kind in ReferralServiceKind)),
+        stage_days=days,
+        device_step_days=steps,
+    )
     t.done()
     return config
 
@@ -349,7 +420,7 @@ class _Table:
         return value
 
     def int_set(
-        self, name: str, allowed: type[DisabilityGrade] | type[DisabilityCategory]
+        self, name: str, allowed: type[DisabilityGrade | DisabilityCategory]
     ) -> frozenset[int]:
         value = self._get(name)
         codes = [int(member) for member in allowed]
@@ -374,6 +445,18 @@ class _Table:
             expected = _("由 {allowed} 中的值组成的列表").format(allowed=_show(list(allowed)))
             raise self._error(name, expected, value)
         return tuple(dict.fromkeys(value))
+
+    def text(self, name: str, max_length: int = 100) -> str:
+        value = self._get(name)
+        if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+            raise self._error(name, _("不超过 {n} 个字的非空文字").format(n=max_length), value)
+        return value.strip()
+
+    def table_list(self, name: str) -> list[_Table]:
+        value = self._get(name)
+        if not isinstance(value, list) or not value:
+            raise self._error(name, _("非空的表数组（[[{key}]]）").format(key=self.key(name)), value)
+        return [_Table(item, f"{self.key(name)}[{k}]") for k, item in enumerate(value)]
 
     def month_day(self, name: str) -> tuple[int, int]:
         value = self._get(name)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from liaison.core.i18n import _
-from liaison.core.rules.config import PriorityConfig
+from liaison.core.rules.config import ModificationConfig, PriorityConfig
 from liaison.core.rules.facts import PersonFacts
 
 
@@ -33,3 +33,24 @@ def modification_priority(facts: PersonFacts, config: PriorityConfig, on: date) 
 def priority_sort_key(priority: Priority, applied_on: date) -> tuple[int, date]:
     """Higher score first, then whoever applied earlier."""
     return (-priority.score, applied_on)
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    eligible: bool
+    reason: str  # why (or why not), for the list and the public notice
+
+
+def modification_eligibility(facts: PersonFacts, config: ModificationConfig) -> Eligibility:
+    """困难重度: an active certificate holder who is severely disabled or lives in a household
+    with one of the configured economic flags (see [modification.eligibility])."""
+    if not facts.is_active:
+        return Eligibility(False, _("不在册"))
+    if not facts.has_certificate:
+        return Eligibility(False, _("未持残疾人证"))
+    if facts.grade in config.eligible_grades:
+        return Eligibility(True, _("重度残疾"))
+    flags = [name for name in config.eligible_economic_flags if facts.has_flag(name)]
+    if flags:
+        return Eligibility(True, _("困难家庭"))
+    return Eligibility(False, _("非重度且非困难家庭"))

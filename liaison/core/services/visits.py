@@ -261,7 +261,7 @@ def record_visit(
     for item in follow_ups:
         audit.record_created(session, actor, item, ("visit_id", "person_id", "need_id", "action", "due_on"))
     for upd in data.need_updates:
-        _apply_need_status(uow, actor, existing_needs[upd.need_id], NeedStatus(upd.status),
+        apply_need_status(uow, actor, existing_needs[upd.need_id], NeedStatus(upd.status),
                            on=data.visit_date, note=upd.note, visit_id=visit.id)
     return VisitSaved(
         visit.id,
@@ -285,7 +285,7 @@ def _check_need_transition(need: Need, status: NeedStatus, note: str | None) -> 
         raise ValidationError.single("note", _("不能超过 200 个字"), _("说明"))
 
 
-def _apply_need_status(
+def apply_need_status(
     uow: UnitOfWork,
     actor: Actor,
     need: Need,
@@ -337,7 +337,7 @@ def set_need_status(
         raise ValidationError.single("status_on", _("不能晚于今天"), _("日期"))
     if on < need.raised_on:
         raise ValidationError.single("status_on", _("不能早于需求提出日期"), _("日期"))
-    _apply_need_status(uow, actor, need, status, on=on, note=note, visit_id=visit_id)
+    apply_need_status(uow, actor, need, status, on=on, note=note, visit_id=visit_id)
 
 
 def complete_follow_up(
@@ -359,7 +359,7 @@ def complete_follow_up(
         raise ValidationError.single("status", _("该事项已是“{s}”状态").format(s=label(item.status)), _("跟进事项"))
     if on > today:
         raise ValidationError.single("done_on", _("不能晚于今天"), _("完成日期"))
-    visit = uow.session.get(Visit, item.visit_id)
+    visit = uow.session.get(Visit, item.visit_id) if item.visit_id is not None else None
     if visit is not None and on < visit.visit_date:
         raise ValidationError.single("done_on", _("不能早于提出该事项的走访日期 {on}").format(
             on=visit.visit_date), _("完成日期"))
