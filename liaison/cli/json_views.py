@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from liaison.core.enums import (
+    CaseType,
     DisabilityCategory,
     DisabilityGrade,
     label,
@@ -16,6 +17,7 @@ from liaison.core.enums import (
 from liaison.core.models import FollowUp, Need, Visit
 from liaison.core.rules.cadence import DueState
 from liaison.core.rules.idnumber import mask_id_number
+from liaison.core.services.case_lists import CaseList, CaseRow, stage_choices
 from liaison.core.services.person_file import PersonFile
 from liaison.core.services.persons import parse_components
 from liaison.core.services.search import PersonRow, SearchPage
@@ -55,6 +57,39 @@ def person_row(row: PersonRow) -> dict[str, Any]:
         "status_label": label(row.status),
         "phone": row.phone,
         "open_needs": row.open_needs,
+    }
+
+
+def case_row(row: CaseRow) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "kind": row.case_type.value,
+        "person_id": str(row.person_id),
+        "person_name": row.person_name,
+        "area": row.village,
+        "need_id": str(row.need_id) if row.need_id else None,
+        "stage": row.stage,
+        "stage_label": row.stage_label,
+        # 辅具适配: the step of the device workflow; otherwise the stage again
+        "step_label": row.step_label,
+        "stage_on": _iso(row.stage_on),
+        "started_on": _iso(row.started_on),
+        "days_in_stage": row.days_in_stage,
+        "overdue": row.overdue,
+        "amount_fen": row.amount_fen,
+        "detail": row.detail,
+    }
+
+
+def case_list(case_type: CaseType, result: CaseList) -> dict[str, Any]:
+    return {
+        "format": JSON_FORMAT_VERSION,
+        "kind": case_type.value,
+        "total": result.total,
+        "overdue": result.overdue,
+        # every stage of the workflow, zeros included, in workflow order
+        "counts": {code: result.counts.get(code, 0) for code, _name in stage_choices(case_type)},
+        "cases": [case_row(r) for r in result.rows],
     }
 
 

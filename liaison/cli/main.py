@@ -132,6 +132,16 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.add_argument("--limit", type=_positive_int, default=50, help=_("最多显示多少条（默认 50）"))
     tasks.add_argument("--json", action="store_true", help=_("输出 JSON"))
     tasks.set_defaults(handler=cmd_tasks)
+
+    cases = commands.add_parser("cases", help=_("无障碍改造案件或康复转介，及其所处阶段"))
+    cases.add_argument("--kind", required=True, choices=["modification", "referral"],
+                       help=_("modification：无障碍改造；referral：康复转介"))
+    cases.add_argument("--stage", metavar="S", help=_("只看这个阶段（如 applied、construction、referred）"))
+    cases.add_argument("--area", metavar="CODE", help=_("只看这个地区（区划代码）及其下级"))
+    cases.add_argument("--year", type=_positive_int, help=_("只看这一年申请（改造）或转介的"))
+    cases.add_argument("--overdue", action="store_true", help=_("只看在当前阶段超期的"))
+    cases.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    cases.set_defaults(handler=cmd_cases)
     return parser
 
 
@@ -405,4 +415,44 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     print(_("共 {n} 项：已逾期 {o}，今日到期 {d}，即将到期 {u}；显示前 {k} 项").format(
         n=len(queue.tasks), o=counts.get("overdue", 0), d=counts.get("due", 0), u=counts.get("upcoming", 0),
         k=len(shown)))
+    return EXIT_OK
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    from liaison.cli import json_views
+    from liaison.cli.output import print_json, print_table
+    from liaison.core.enums import CaseType
+    from liaison.core.rules.money import format_yuan
+    from liaison.core.services.areas import resolve_area_filter
+    from liaison.core.services.case_lists import CaseFilter, list_cases, stage_choices
+
+    case_type = CaseType(args.kind)
+    stages = dict(stage_choices(case_type))
+    if args.stage is not None and args.stage not in stages:
+        known = "、".join(f"{code}（{name}）" for code, name in stages.items())
+        raise LiaisonError(_("未知的阶段“{s}”，可用：{known}").format(s=args.stage, known=known))
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            flt = CaseFilter(year=args.year, area_ids=resolve_area_filter(uow, args.area), stage=args.stage,
+                             overdue_only=args.overdue)
+            result = list_cases(uow, ws.system_actor, case_type, flt, rules=ws.rules, today=_today(args))
+    finally:
+        ws.close()
+    if args.json:
+        print_json(json_views.case_list(case_type, result))
+        return EXIT_OK
+    if not result.rows:
+        print(_("没有符合条件的案件"))
+    else:
+        amount = _("金额（元）")
+        print_table(
+            [_("姓名"), _("村（社区）"), _("阶段"), _("进入阶段"), _("天数"), _("超期"), amount, _("说明")],
+            [(r.person_name, r.village, r.step_label, r.stage_on.isoformat(), r.days_in_stage,
+              _("超期") if r.overdue else "", format_yuan(r.amount_fen) if r.amount_fen is not None else "",
+              r.detail) for r in result.rows],
+        )
+    counts = "，".join(f"{name} {result.counts[code]}" for code, name in stages.items() if code in result.counts)
+    print(_("共 {n} 件（{counts}），超期 {o} 件；显示 {k} 件").format(
+        n=result.total, counts=counts or _("无"), o=result.overdue, k=len(result.rows)))
     return EXIT_OK

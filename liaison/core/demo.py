@@ -28,6 +28,7 @@ from sqlalchemy import Engine, func, select
 from liaison.core.enums import (
     AreaLevel,
     ContactMode,
+    DeviceStep,
     EmploymentForm,
     EmploymentStatus,
     FollowUpStatus,
@@ -37,11 +38,11 @@ from liaison.core.enums import (
     NeedStatus,
     PersonStatus,
     ReferralServiceKind,
-    ReferralState,
     SchoolStatus,
     Sex,
     UserRole,
     VisitKind,
+    label,
 )
 from liaison.core.errors import LiaisonError
 from liaison.core.i18n import _
@@ -53,6 +54,7 @@ from liaison.core.rules.certificate import certificate_number
 from liaison.core.rules.config import RuleConfig
 from liaison.core.rules.facts import PersonFacts
 from liaison.core.rules.idnumber import compose_id_number
+from liaison.core.rules.workflows import DEVICE_STATE
 from liaison.core.services import settings
 from liaison.core.services.persons import search_terms
 
@@ -64,6 +66,9 @@ PEOPLE_PER_VILLAGE = 250
 FLUSH_ROWS = 200_000
 VILLAGES_PER_TOWNSHIP = 18
 HISTORY_YEARS = 3
+# the county the program builds when someone chooses demo data on the welcome screen
+PROGRAM_DEMO_PERSONS = 2000
+PROGRAM_DEMO_SEED = 1
 
 TOWNSHIP_NAMES = [
     "桦皮厂镇", "左家镇", "孤店子镇", "两家子满族乡", "土城子渔楼村乡", "九站街道", "新地号街道",
@@ -129,12 +134,19 @@ FOLLOW_UP_ACTIONS: dict[NeedKind, str] = {
     NeedKind.LIVING_ASSISTANCE: "协助向民政申请临时救助",
     NeedKind.OTHER: "告知审验办理流程",
 }
-MODIFICATION_ITEMS = [
-    ("ramp", "坡道", "米", 40_000), ("grab_bar", "扶手", "套", 25_000), ("threshold", "门槛去除", "处", 15_000),
-    ("toilet_seat", "坐便器改装", "套", 80_000), ("bath_chair", "淋浴椅", "个", 20_000),
-    ("flash_doorbell", "闪光门铃", "个", 18_000), ("gas_alarm", "燃气报警器", "个", 30_000),
-    ("stove", "灶台改低", "处", 120_000), ("anti_slip", "防滑地面", "平方米", 8_000),
-]
+CONTRACTORS = ["吉林市安居建筑工程有限公司", "昌邑区惠民装饰工程队", "吉林市无障碍设施工程有限公司"]
+MODIFICATION_ORDER = [ModificationStage.APPLIED, ModificationStage.ASSESSED, ModificationStage.PLAN_CONFIRMED,
+                      ModificationStage.CONSTRUCTION, ModificationStage.ACCEPTED, ModificationStage.CLOSED]
+# needs that got as far as a case (an open need is still a candidate; a declined one never went)
+CASE_NEED_STATUSES = frozenset({NeedStatus.REFERRED, NeedStatus.IN_SERVICE, NeedStatus.MET, NeedStatus.UNREACHABLE})
+REFERRAL_SERVICES = {
+    NeedKind.ASSISTIVE_DEVICE: [ReferralServiceKind.DEVICE_FITTING],
+    NeedKind.REHABILITATION: [ReferralServiceKind.REHAB_TRAINING, ReferralServiceKind.HOME_REHAB,
+                              ReferralServiceKind.COMMUNITY_REHAB, ReferralServiceKind.PSYCHIATRIC_MEDICATION,
+                              ReferralServiceKind.SURGERY],
+}
+# the referral state each device step stands for (as liaison.core.rules.workflows.DEVICE_STATE)
+DEVICE_REFERRAL_STATE = {step: state.value for step, state in DEVICE_STATE.items()}
 INSTITUTIONS = [
     ("昌邑区残疾人康复中心", "rehab_training,home_rehab,community_rehab"),
     ("吉林市儿童康复中心", "rehab_training,surgery"),
@@ -273,6 +285,7 @@ class _Builder:
         self.add("area", cols, (county_id, self.stamp(start), self.stamp(start), 1, self.device,
                                 COUNTY_CODE, COUNTY_NAME, AreaLevel.COUNTY.value, None))
         homes: list[tuple[str, str, str]] = []
+        self.village_ids: list[str] = []
         self.officers: dict[str, str] = {}
         names_used: set[str] = set()
         village_no = 0
@@ -295,6 +308,7 @@ class _Builder:
                 officer = self.person_name(Sex.FEMALE if rng.random() < 0.6 else Sex.MALE)
                 self.user(f"v{village_no:04d}", officer, UserRole.VILLAGE_OFFICER, village_id, start)
                 homes.append((village_id, village_name, officer))
+                self.village_ids.append(village_id)
                 if suffix == "村":
                     for g in range(rng.randint(3, 6)):
                         group_id = self.uuid()
@@ -567,8 +581,6 @@ class _Builder:
         rng, today = self.rng, self.today
         n_cols = self.SYNC + ("person_id", "kind", "detail", "raised_on", "raised_visit_id", "status",
                               "status_on", "resolved_on", "resolution", "resolved_visit_id")
-        f_cols = self.SYNC + ("visit_id", "person_id", "need_id", "action", "due_on", "status",
-                              "done_on", "outcome")
         for _i in range(1 if rng.random() < 0.8 else 2):
             kind = self.need_kind(facts)
             visit_id, raised = rng.choice(contacts[-8:])
@@ -623,9 +635,9 @@ class _Builder:
             else:
                 fu_status, done_on, outcome = FollowUpStatus.OPEN, None, None
             fid, *sync = self.synced(raised)
-            self.add("follow_up", f_cols, (
+            self.add("follow_up", self.FOLLOW_UP_COLS, (
                 fid, *sync, visit_id, pid, need_id, FOLLOW_UP_ACTIONS[kind], self.iso(due),
-                fu_status.value, self.iso(done_on) if done_on else None, outcome,
+                fu_status.value, self.iso(done_on) if done_on else None, outcome, None, None,
             ))
             self.needs.append((need_id, pid, kind, status, raised, status_day, facts))
 
@@ -650,135 +662,216 @@ class _Builder:
     # --- cases ------------------------------------------------------------------------------
 
     def build_cases(self) -> None:
+        """Modification cases and referrals for the needs that got that far, in every stage,
+        with the timelines, need statuses and 回访 the case services would have written."""
         rng, today = self.rng, self.today
         start = today - timedelta(days=365 * HISTORY_YEARS + 60)
         inst_cols = self.SYNC + ("name", "code", "area_id", "address", "phone", "service_kinds",
                                  "designated", "active")
-        institutions: dict[str, list[str]] = {}
+        self.institutions: dict[str, list[str]] = {}
         for k, (name, kinds) in enumerate(INSTITUTIONS, start=1):
             iid, *sync = self.synced(start)
             self.add("institution", inst_cols, (iid, *sync, name, f"JG{k:03d}", self.county_id,
                                                 "吉林市昌邑区", f"0432-6{rng.randrange(10**6):06d}", kinds, 1, 1))
             for kind in kinds.split(","):
-                institutions.setdefault(kind, []).append(iid)
-        ev_cols = self.SYNC + ("case_type", "case_id", "from_state", "to_state", "on_date", "at", "by_user", "reason")
+                self.institutions.setdefault(kind, []).append(iid)
+        self.turn: dict[str, int] = {}  # round-robin counters: every stage appears even in a small demo
+        for need in self.needs:
+            need_id, pid, kind, status, raised, status_day, facts = need
+            if kind is NeedKind.HOME_MODIFICATION and status in CASE_NEED_STATUSES:
+                self.build_modification(pid, need_id, status, raised, status_day)
+            elif kind in REFERRAL_SERVICES and status in CASE_NEED_STATUSES:
+                self.build_referral(pid, need_id, kind, status, raised, status_day, facts)
+        self.build_targets()
 
-        def events(case_type: str, case_id: str, steps: list[tuple[str, date]], who: str,
-                   reason: str | None = None) -> None:
-            previous = None
-            for k, (state, day) in enumerate(steps):
-                eid, *sync = self.synced(day)
-                last = k == len(steps) - 1
-                self.add("case_event", ev_cols, (eid, *sync, case_type, case_id, previous, state,
-                                                 self.iso(day), self.stamp(day), who, reason if last else None))
-                previous = state
+    def next_turn(self, key: str, n: int) -> int:
+        value = self.turn.get(key, 0)
+        self.turn[key] = value + 1
+        return value % n
 
-        mod_cols = self.SYNC + ("person_id", "need_id", "year", "stage", "stage_on", "applied_on", "contractor",
-                                "construction_started_on", "estimate_fen", "actual_cost_fen", "accepted_on",
-                                "acceptance_result", "accepted_by", "closed_on", "end_reason")
-        item_cols = self.SYNC + ("case_id", "item_code", "name", "quantity", "unit", "unit_cost_fen", "estimate_fen")
-        ref_cols = self.SYNC + ("person_id", "need_id", "institution_id", "service_kind", "state", "state_on",
-                                "referred_on", "accepted_on", "closed_on", "cost_fen", "outcome",
-                                "not_accepted_reason")
-        mod_order = [ModificationStage.APPLIED, ModificationStage.ASSESSED, ModificationStage.PLAN_CONFIRMED,
-                     ModificationStage.CONSTRUCTION, ModificationStage.ACCEPTED, ModificationStage.CLOSED]
-        service_for = {
-            NeedKind.ASSISTIVE_DEVICE: [ReferralServiceKind.DEVICE_FITTING],
-            NeedKind.REHABILITATION: [ReferralServiceKind.REHAB_TRAINING, ReferralServiceKind.HOME_REHAB,
-                                      ReferralServiceKind.COMMUNITY_REHAB, ReferralServiceKind.PSYCHIATRIC_MEDICATION,
-                                      ReferralServiceKind.SURGERY],
-        }
-        for need_id, pid, kind, status, raised, status_day, facts in self.needs:
-            if kind is NeedKind.HOME_MODIFICATION and status is not NeedStatus.DECLINED:
-                # how far the case got follows its need: met → closed, unreachable → ended,
-                # in progress → somewhere between assessment and acceptance
-                ended = None
-                if status is NeedStatus.MET:
-                    reach = len(mod_order) - 1
-                elif status is NeedStatus.UNREACHABLE:
-                    reach = rng.randint(0, 3)
-                    ended = ModificationStage.INELIGIBLE if reach <= 1 else ModificationStage.TERMINATED
-                elif status is NeedStatus.OPEN:
-                    reach = 0
-                else:
-                    reach = min(4, max(1, (today - raised).days // 40))
-                last_day = status_day if status in (NeedStatus.MET, NeedStatus.UNREACHABLE) else today
-                n_steps = reach + 1 + (ended is not None)
-                span = max(0, (last_day - raised).days)
-                days = sorted(raised + timedelta(days=rng.randint(0, span)) for _s in range(n_steps - 1))
-                days = [raised, *days]
-                chain = [stage.value for stage in mod_order[: reach + 1]]
-                if ended is not None:
-                    chain.append(ended.value)
-                steps = list(zip(chain, days, strict=True))
-                stage_value, stage_on = steps[-1]
-                reached = {s for s, _d in steps}
-                items = rng.sample(MODIFICATION_ITEMS, rng.randint(2, 4)) if "assessed" in reached else []
-                cid, *sync = self.synced(raised)
-                estimate = 0
-                for code, iname, unit, cost in items:
-                    qty = rng.randint(1, 3)
-                    estimate += qty * cost
-                    iid, *isync = self.synced(raised)
-                    self.add("modification_item", item_cols, (iid, *isync, cid, code, iname, qty, unit, cost, qty * cost))
-                accepted = "accepted" in reached
-                self.add("modification_case", mod_cols, (
-                    cid, *sync, pid, need_id, raised.year, stage_value, self.iso(stage_on), self.iso(raised),
-                    "吉林市安居建筑工程有限公司" if "construction" in reached else None,
-                    self.iso(dict(steps)["construction"]) if "construction" in reached else None,
-                    estimate or None,
-                    int(estimate * rng.uniform(0.9, 1.05)) if accepted else None,
-                    self.iso(dict(steps)["accepted"]) if accepted else None,
-                    "合格" if accepted else None, "乡镇残联" if accepted else None,
-                    self.iso(dict(steps)["closed"]) if "closed" in reached else None,
-                    ("不符合困难重度残疾人家庭条件" if ended is ModificationStage.INELIGIBLE else "本人放弃改造")
-                    if ended else None,
-                ))
-                events("modification", cid, steps, "乡镇残联")
-            elif kind in service_for and status is not NeedStatus.OPEN and status is not NeedStatus.DECLINED:
-                service = rng.choice(service_for[kind])
-                candidates = institutions.get(service.value, [])
-                if status is NeedStatus.REFERRED:
-                    state = ReferralState.REFERRED if rng.random() < 0.6 else ReferralState.ACCEPTED
-                elif status is NeedStatus.IN_SERVICE:
-                    state = ReferralState.IN_SERVICE
-                elif status is NeedStatus.MET:
-                    state = ReferralState.COMPLETED
-                else:
-                    state = rng.choice([ReferralState.NOT_ACCEPTED, ReferralState.NOT_COMPLETED])
-                referred = raised + timedelta(days=rng.randint(1, 5))
-                referred = min(referred, status_day, today)
-                chain = {
-                    ReferralState.REFERRED: [ReferralState.REFERRED],
-                    ReferralState.ACCEPTED: [ReferralState.REFERRED, ReferralState.ACCEPTED],
-                    ReferralState.IN_SERVICE: [ReferralState.REFERRED, ReferralState.ACCEPTED, ReferralState.IN_SERVICE],
-                    ReferralState.COMPLETED: [ReferralState.REFERRED, ReferralState.ACCEPTED, ReferralState.IN_SERVICE,
-                                              ReferralState.COMPLETED],
-                    ReferralState.NOT_COMPLETED: [ReferralState.REFERRED, ReferralState.ACCEPTED,
-                                                  ReferralState.IN_SERVICE, ReferralState.NOT_COMPLETED],
-                    ReferralState.NOT_ACCEPTED: [ReferralState.REFERRED, ReferralState.NOT_ACCEPTED],
-                }[state]
-                span = max(0, (status_day - referred).days)
-                days = sorted(referred + timedelta(days=rng.randint(0, span)) for _s in chain[1:])
-                steps = list(zip([s.value for s in chain], [referred, *days], strict=True))
-                accepted_on = dict(steps).get("accepted")
-                closed = state in (ReferralState.COMPLETED, ReferralState.NOT_COMPLETED, ReferralState.NOT_ACCEPTED)
-                child = facts.age_on(referred) <= 6
-                cost = None
-                if state in (ReferralState.IN_SERVICE, ReferralState.COMPLETED, ReferralState.NOT_COMPLETED):
-                    cost = rng.randrange(50_000, 1_500_000 if child else 500_000, 10_000)
-                rid, *sync = self.synced(referred)
-                self.add("rehab_referral", ref_cols, (
-                    rid, *sync, pid, need_id, rng.choice(candidates) if candidates else None, service.value,
-                    state.value, self.iso(steps[-1][1]), self.iso(referred),
-                    self.iso(accepted_on) if accepted_on else None,
-                    self.iso(steps[-1][1]) if closed else None, cost,
-                    "服务完成，效果良好" if state is ReferralState.COMPLETED else
-                    ("本人中途放弃" if state is ReferralState.NOT_COMPLETED else None),
-                    "机构床位已满" if state is ReferralState.NOT_ACCEPTED else None,
-                ))
-                events("referral", rid, steps, "村专职委员",
-                       "机构床位已满" if state is ReferralState.NOT_ACCEPTED else None)
+    def case_events(self, case_type: str, case_id: str, steps: list[tuple[str, date, str | None]],
+                    who: str) -> None:
+        cols = self.SYNC + ("case_type", "case_id", "from_state", "to_state", "on_date", "at", "by_user", "reason")
+        previous = None
+        for state, day, reason in steps:
+            eid, *sync = self.synced(day)
+            self.add("case_event", cols, (eid, *sync, case_type, case_id, previous, state, self.iso(day),
+                                          self.stamp(day), who, reason))
+            previous = state
+
+    def step_days(self, first: date, last: date, n: int) -> list[date]:
+        """n dates from `first` to `last`, in order (the first is `first`, the last is `last`)."""
+        if n == 1:
+            return [first]
+        inner = sorted(self.day_between(first, last) for _i in range(n - 2))
+        return [first, *inner, last]
+
+    def recent_end(self, raised: date, limit_days: int) -> date:
+        """When a case still in progress entered its stage: mostly within the allowed days."""
+        late = self.rng.random() < 0.2  # some are overdue in their stage
+        back = self.rng.randint(limit_days + 1, limit_days * 3) if late else self.rng.randint(0, limit_days)
+        return max(raised, self.today - timedelta(days=back))
+
+    def case_follow_up(self, case_type: str, case_id: str, pid: str, need_id: str, action: str,
+                       closed: date, done_on: date | None, outcome: str | None) -> None:
+        due = closed + timedelta(days=self.rules.modification.follow_up_days if case_type == "modification"
+                                 else self.rules.referral.follow_up_days)
+        if done_on is None and due < self.today - timedelta(days=20) and self.rng.random() < 0.8:
+            done_on, outcome = self.day_between(due - timedelta(days=10), min(due + timedelta(days=15), self.today)), \
+                "回访：效果良好，本人满意"
+        fid, *sync = self.synced(closed)
+        self.add("follow_up", self.FOLLOW_UP_COLS, (
+            fid, *sync, None, pid, need_id, action, self.iso(due),
+            (FollowUpStatus.DONE if done_on else FollowUpStatus.OPEN).value,
+            self.iso(done_on) if done_on else None, outcome, case_type, case_id))
+
+    def build_modification(self, pid: str, need_id: str, status: NeedStatus, raised: date, status_day: date) -> None:
+        rng = self.rng
+        order = [s.value for s in MODIFICATION_ORDER]
+        ended = None
+        if status is NeedStatus.MET:
+            reach = 5
+        elif status is NeedStatus.UNREACHABLE:
+            ended = ("ineligible", "terminated")[self.next_turn("mod-end", 2)]
+            reach = rng.randint(0, 1) if ended == "ineligible" else rng.randint(0, 3)
+        elif status is NeedStatus.REFERRED:
+            reach = self.next_turn("mod-referred", 3)  # 申请, 评估, 方案确认
+        else:
+            reach = 3 + self.next_turn("mod-in-service", 2)  # 施工, 验收
+        chain: list[tuple[str, str | None]] = [(stage, None) for stage in order[: reach + 1]]
+        if reach == 5 and rng.random() < 0.08:  # 验收不合格, 返工, 再验收
+            chain[4:4] = [("accepted", None), ("construction", "扶手安装不牢固，返工")]
+        if ended is not None:
+            chain.append((ended, "不符合困难重度残疾人家庭条件" if ended == "ineligible" else "本人放弃改造"))
+        if status in (NeedStatus.MET, NeedStatus.UNREACHABLE):
+            last = status_day
+        else:
+            last = self.recent_end(raised, self.rules.modification.stage_days[chain[-1][0]])
+        days = self.step_days(raised, last, len(chain))
+        steps = [(stage, day, reason) for (stage, reason), day in zip(chain, days, strict=True)]
+        when = {stage: day for stage, day, _r in steps}  # the last time each stage was entered
+        stage, stage_on, _reason = steps[-1]
+        catalogue = self.rules.modification.catalogue
+        cid, *sync = self.synced(raised)
+        estimate = 0
+        if "assessed" in when:
+            for item in rng.sample(catalogue, min(len(catalogue), rng.randint(2, 4))):
+                qty = rng.randint(1, 3)
+                estimate += qty * item.unit_cost_fen
+                iid, *isync = self.synced(when["assessed"])
+                self.add("modification_item", self.ITEM_COLS, (
+                    iid, *isync, cid, item.code, item.name, qty, item.unit, item.unit_cost_fen,
+                    qty * item.unit_cost_fen))
+        accepted = stage in ("accepted", "closed")
+        self.add("modification_case", self.MODIFICATION_COLS, (
+            cid, *sync, pid, need_id, raised.year, stage, self.iso(stage_on), self.iso(raised),
+            self.iso(when["assessed"]) if "assessed" in when else None,
+            self.iso(when["plan_confirmed"]) if "plan_confirmed" in when else None,
+            CONTRACTORS[rng.randrange(len(CONTRACTORS))] if "construction" in when else None,
+            self.iso(when["construction"]) if "construction" in when else None,
+            estimate or None,
+            int(estimate * rng.uniform(0.9, 1.05)) if accepted else None,
+            self.iso(when["accepted"]) if accepted else None,
+            "合格" if accepted else None, "乡镇残联" if accepted else None,
+            self.iso(when["closed"]) if "closed" in when else None,
+            steps[-1][2] if ended else None,
+        ))
+        self.case_events("modification", cid, steps, "乡镇残联")
+        if stage == "closed":
+            self.case_follow_up("modification", cid, pid, need_id, "无障碍改造结案后回访", stage_on, None, None)
+
+    def build_referral(self, pid: str, need_id: str, kind: NeedKind, status: NeedStatus, raised: date,
+                       status_day: date, facts: PersonFacts) -> None:
+        rng, today = self.rng, self.today
+        offered = [s for s in REFERRAL_SERVICES[kind] if s.value in self.rules.referral.service_kinds]
+        if not offered:
+            return
+        service = offered[self.next_turn(f"service-{kind.value}", len(offered))]
+        device = service is ReferralServiceKind.DEVICE_FITTING
+        referred = min(raised + timedelta(days=rng.randint(1, 5)), status_day, today)
+        if device:
+            path = [s.value for s in DeviceStep]
+            if status is NeedStatus.REFERRED:
+                chain = path[: 1 + self.next_turn("device-referred", 4)]  # 申请 … 评估
+            elif status is NeedStatus.IN_SERVICE:
+                chain = path[:5]  # 审批
+            elif status is NeedStatus.MET:
+                chain = path[:6] if (today - status_day).days < 45 or rng.random() < 0.4 else path
+            else:
+                cut = 1 + self.next_turn("device-end", 5)
+                chain = [*path[:cut], "not_accepted" if cut < 5 else "not_completed"]
+            states = [DEVICE_REFERRAL_STATE[s] for s in chain]
+        else:
+            if status is NeedStatus.REFERRED:
+                chain = ["referred", "accepted"][: 1 + self.next_turn("ref-referred", 2)]
+            elif status is NeedStatus.IN_SERVICE:
+                chain = ["referred", "accepted", "in_service"]
+            elif status is NeedStatus.MET:
+                chain = ["referred", "accepted", "in_service", "completed"]
+            else:
+                chain = (["referred", "not_accepted"], ["referred", "accepted", "in_service", "not_completed"])[
+                    self.next_turn("ref-end", 2)]
+            states = chain
+        state = states[-1]
+        if status in (NeedStatus.MET, NeedStatus.UNREACHABLE):
+            last = max(referred, status_day)
+        else:
+            limits = self.rules.referral.device_step_days if device else self.rules.referral.stage_days
+            last = max(referred, self.recent_end(referred, limits.get(chain[-1], 30)))
+        days = self.step_days(referred, last, len(chain))
+        if device and chain[-1] == "revisited":  # 回访 a month after fitting
+            days[-2] = min(days[-2], today - timedelta(days=40))
+            days[-2] = max(days[-2], days[-3])
+            days[-1] = min(today, days[-2] + timedelta(days=rng.randint(25, 40)))
+        when = dict(zip(chain, days, strict=True))
+        accepted_key = "assessed" if device else "accepted"
+        institution = None
+        candidates = self.institutions.get(service.value, [])
+        if candidates and (accepted_key in when or rng.random() < 0.5):
+            institution = rng.choice(candidates)
+        child = facts.age_on(referred) <= self.rules.child_rescue.age_max
+        cost = None
+        if state in ("in_service", "completed", "not_completed") or (device and accepted_key in when):
+            cost = rng.randrange(50_000, 1_500_000 if child else 500_000, 10_000)
+        closed_state = state in ("completed", "not_completed", "not_accepted")
+        closed_on = when.get("fitted") if device and state == "completed" else (days[-1] if closed_state else None)
+        reasons = {"not_accepted": "已有同类辅具未满使用年限" if device else "机构床位已满",
+                   "not_completed": "本人中途放弃"}
+        rid, *sync = self.synced(referred)
+        self.add("rehab_referral", self.REFERRAL_COLS, (
+            rid, *sync, pid, need_id, institution, service.value, state, self.iso(when[chain[-1]]),
+            (chain[-1] if chain[-1] in {s.value for s in DeviceStep} else chain[-2]) if device else None,
+            self.iso(referred), self.iso(when[accepted_key]) if accepted_key in when else None,
+            self.iso(closed_on) if closed_on else None, cost,
+            "服务完成，效果良好" if state == "completed" else reasons.get(state) if state == "not_completed" else None,
+            reasons["not_accepted"] if state == "not_accepted" else None,
+        ))
+        steps = [(s, day, reasons.get(s)) for s, day in zip(chain, days, strict=True)]
+        self.case_events("referral", rid, steps, "村专职委员")
+        if state == "completed":
+            revisit = when.get("revisited")
+            self.case_follow_up("referral", rid, pid, need_id, f"{label(service)}服务结束后回访", closed_on or days[-1],
+                                revisit, "回访：使用良好" if revisit else None)
+
+    def build_targets(self) -> None:
+        """Yearly household targets for every village (the township and county add them up)."""
+        cols = self.SYNC + ("area_id", "year", "kind", "target")
+        for year in range(self.today.year - HISTORY_YEARS + 1, self.today.year + 1):
+            day = date(year, 1, 5)
+            for village_id in self.village_ids:
+                tid, *sync = self.synced(day)
+                self.add("area_target", cols, (tid, *sync, village_id, year, "modification", self.rng.randint(1, 4)))
+
+    FOLLOW_UP_COLS = SYNC + ("visit_id", "person_id", "need_id", "action", "due_on", "status", "done_on",
+                             "outcome", "case_type", "case_id")
+    ITEM_COLS = SYNC + ("case_id", "item_code", "name", "quantity", "unit", "unit_cost_fen", "estimate_fen")
+    MODIFICATION_COLS = SYNC + ("person_id", "need_id", "year", "stage", "stage_on", "applied_on", "assessed_on",
+                                "plan_confirmed_on", "contractor", "construction_started_on", "estimate_fen",
+                                "actual_cost_fen", "accepted_on", "acceptance_result", "accepted_by", "closed_on",
+                                "end_reason")
+    REFERRAL_COLS = SYNC + ("person_id", "need_id", "institution_id", "service_kind", "state", "state_on",
+                            "device_step", "referred_on", "accepted_on", "closed_on", "cost_fen", "outcome",
+                            "not_accepted_reason")
 
     def build(self) -> None:
         homes = self.build_areas()
@@ -792,7 +885,7 @@ class _Builder:
 # tables in foreign-key order
 _TABLE_ORDER = ("area", "app_user", "user_area", "person", "person_search_term", "visit", "need",
                 "follow_up", "institution", "modification_case", "modification_item", "rehab_referral",
-                "case_event")
+                "case_event", "area_target")
 
 
 def build_demo(

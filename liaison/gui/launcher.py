@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 from liaison.bootstrap import Workspace, open_workspace
 from liaison.core.db import DB_ENV_VAR, default_database_path, resolve_database_url
+from liaison.core.demo import PROGRAM_DEMO_PERSONS, PROGRAM_DEMO_SEED
 from liaison.core.errors import LiaisonError
 from liaison.core.i18n import _
 from liaison.core.progress import Cancelled, reporter
@@ -33,8 +34,8 @@ from liaison.gui.welcome import WelcomeDialog
 
 log = logging.getLogger(__name__)
 
-DEMO_PERSONS = 2000
-DEMO_SEED = 1
+DEMO_PERSONS = PROGRAM_DEMO_PERSONS
+DEMO_SEED = PROGRAM_DEMO_SEED
 
 
 def demo_database_url() -> str:

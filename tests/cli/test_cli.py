@@ -608,3 +608,60 @@ def test_an_internal_error_exits_3_with_a_reference_and_logs_the_traceback(
     log = (private_folders / "state" / "Liaison" / "log" / "liaison.log").read_text(encoding="utf-8")
     assert str(Path(private_folders / "state" / "Liaison" / "log" / "liaison.log")) in line
     assert reference.group(1) in log and "Traceback" in log and "simulated bug" in log
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+CASE_KEYS = {"id", "kind", "person_id", "person_name", "area", "need_id", "stage", "stage_label", "step_label",
+             "stage_on", "started_on", "days_in_stage", "overdue", "amount_fen", "detail"}
+
+
+def independent_stage_counts(demo: Demo, table: str, column: str) -> dict[str, int]:
+    conn = sqlite3.connect(demo.path)
+    try:
+        return dict(conn.execute(f"SELECT {column}, count(*) FROM {table} GROUP BY {column}").fetchall())
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(("kind", "table", "column", "stages"), [
+    ("modification", "modification_case", "stage",
+     ["applied", "assessed", "plan_confirmed", "construction", "accepted", "closed", "ineligible", "terminated"]),
+    ("referral", "rehab_referral", "state",
+     ["referred", "accepted", "in_service", "completed", "not_completed", "not_accepted"]),
+])
+def test_cases_json_lists_every_case_with_its_stage(on_demo, demo, kind, table, column, stages):
+    result = on_demo("cases", "--kind", kind, "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert (data["format"], data["kind"]) == (1, kind)
+    assert list(data["counts"]) == stages  # every stage, in workflow order, zeros included
+    expected = independent_stage_counts(demo, table, column)
+    assert {k: v for k, v in data["counts"].items() if v} == expected
+    assert data["total"] == len(data["cases"]) == sum(expected.values())
+    assert all(set(c) == CASE_KEYS for c in data["cases"])
+    assert data["overdue"] == sum(c["overdue"] for c in data["cases"])
+
+
+def test_cases_filtered_by_stage_area_and_overdue(on_demo, demo):
+    everything = on_demo("cases", "--kind", "modification", "--json").json()["cases"]
+    closed = on_demo("cases", "--kind", "modification", "--stage", "closed", "--json").json()
+    assert {c["id"] for c in closed["cases"]} == {c["id"] for c in everything if c["stage"] == "closed"}
+    overdue = on_demo("cases", "--kind", "modification", "--overdue", "--json").json()
+    assert {c["id"] for c in overdue["cases"]} == {c["id"] for c in everything if c["overdue"]}
+    group = a_group(demo)
+    names = {p.name for p in demo.people if p.area_code == group}
+    in_group = on_demo("cases", "--kind", "modification", "--area", group, "--json").json()["cases"]
+    assert {c["person_name"] for c in in_group} <= names
+    assert len(in_group) < len(everything)
+
+
+def test_cases_text_and_bad_arguments(on_demo):
+    result = on_demo("cases", "--kind", "referral")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0].split()[:3] == ["姓名", "村（社区）", "阶段"]
+    assert result.out.splitlines()[-1].startswith("共 ")
+    bad = on_demo("cases", "--kind", "referral", "--stage", "closed")
+    assert bad.code != 0 and "未知的阶段“closed”" in bad.err and "referred（转介）" in bad.err
+    missing = on_demo("cases")
+    assert missing.code == 2 and "--kind" in missing.err

@@ -14,17 +14,27 @@ from sqlalchemy import select, text
 
 from liaison.bootstrap import Workspace, open_workspace
 from liaison.core import db
-from liaison.core.demo import CATEGORY_WEIGHTS, DemoError, build_demo
+from liaison.core.demo import (
+    CATEGORY_WEIGHTS,
+    PROGRAM_DEMO_PERSONS,
+    PROGRAM_DEMO_SEED,
+    DemoError,
+    build_demo,
+)
 from liaison.core.enums import (
     ContactMode,
+    DeviceStep,
     ModificationStage,
     NeedStatus,
+    ReferralServiceKind,
     ReferralState,
     VisitKind,
 )
 from liaison.core.models import Person
 from liaison.core.rules.certificate import check_certificate_number
 from liaison.core.rules.idnumber import parse_id_number
+from liaison.core.rules.workflows import DEVICE_STATE
+from liaison.core.services.modifications import NEED_STATUS_IN_STAGE
 from liaison.core.services.persons import PersonInput, search_terms, validate_person
 from liaison.core.services.tasks import TaskKind, work_queue
 
@@ -169,11 +179,32 @@ def test_demo_has_every_kind_of_record(demo):
     assert need_statuses <= {s.value for s in NeedStatus}
     assert {NeedStatus.OPEN.value, NeedStatus.MET.value} <= need_statuses
     stages = set(scalar_rows(demo, "SELECT DISTINCT stage FROM modification_case"))
-    assert len(stages) >= 3
-    assert stages <= {s.value for s in ModificationStage}
+    assert len(stages) >= 4 and stages <= {s.value for s in ModificationStage}
     states = set(scalar_rows(demo, "SELECT DISTINCT state FROM rehab_referral"))
-    assert len(states) >= 3
-    assert states <= {s.value for s in ReferralState}
+    assert len(states) >= 4 and states <= {s.value for s in ReferralState}
+    assert scalar_rows(demo, "SELECT count(*) FROM area_target")[0] > 0
+    assert scalar_rows(demo, "SELECT count(*) FROM follow_up WHERE case_id IS NOT NULL")[0] > 0
+
+
+def test_the_programs_demo_has_cases_in_every_stage(template_db, tmp_path):
+    """The county the welcome screen builds shows every stage of both workflows."""
+    ws = new_workspace(template_db, tmp_path / "program-demo.db")
+    try:
+        build_demo(ws.engine, ws.rules, ws.device_id, persons=PROGRAM_DEMO_PERSONS, seed=PROGRAM_DEMO_SEED,
+                   today=TODAY)
+        stages = set(scalar_rows(ws, "SELECT DISTINCT stage FROM modification_case"))
+        assert stages == {s.value for s in ModificationStage}
+        states = set(scalar_rows(ws, "SELECT DISTINCT state FROM rehab_referral"))
+        assert states == {s.value for s in ReferralState}
+        steps = set(scalar_rows(ws, "SELECT DISTINCT device_step FROM rehab_referral"
+                                    " WHERE service_kind = 'device_fitting'"))
+        assert steps == {s.value for s in DeviceStep}
+        kinds = set(scalar_rows(ws, "SELECT DISTINCT service_kind FROM rehab_referral"))
+        assert kinds == {k.value for k in ReferralServiceKind}
+        for rule, sql in BROKEN_ROWS.items():
+            assert scalar_rows(ws, sql) == [0], rule
+    finally:
+        ws.close()
 
 
 def test_work_queue_on_the_demo_has_every_kind_of_task(demo):
@@ -226,6 +257,37 @@ BROKEN_ROWS = {
     f" WHERE r.referred_on < n.raised_on OR r.state_on > '{TODAY}' OR r.person_id != n.person_id",
     "case dates": f"SELECT count(*) FROM modification_case m JOIN need n ON n.id = m.need_id"
     f" WHERE m.applied_on < n.raised_on OR m.stage_on > '{TODAY}' OR m.person_id != n.person_id",
+}
+
+
+_NEED_IN_STAGE = " OR ".join(
+    f"(m.stage = '{stage.value}' AND n.status != '{need.value}')" for stage, need in NEED_STATUS_IN_STAGE.items())
+_DEVICE_STATE = " OR ".join(
+    f"(r.device_step = '{step}' AND r.state NOT IN ('{state.value}', 'not_accepted', 'not_completed'))"
+    for step, state in DEVICE_STATE.items() if step in {s.value for s in DeviceStep})
+BROKEN_ROWS |= {
+    "need status against its case": "SELECT count(*) FROM modification_case m JOIN need n ON n.id = m.need_id"
+    f" WHERE {_NEED_IN_STAGE}",
+    "device step against the referral state": f"SELECT count(*) FROM rehab_referral r WHERE {_DEVICE_STATE}"
+    " OR (r.service_kind = 'device_fitting') != (r.device_step IS NOT NULL)",
+    "estimate is not the sum of the items": "SELECT count(*) FROM modification_case m WHERE coalesce(m.estimate_fen, 0)"
+    " != (SELECT coalesce(sum(i.estimate_fen), 0) FROM modification_item i WHERE i.case_id = m.id)",
+    "case stage is not its last event": "SELECT count(*) FROM modification_case m WHERE m.stage != (SELECT e.to_state"
+    " FROM case_event e WHERE e.case_id = m.id ORDER BY e.on_date DESC, e.at DESC, e.rowid DESC LIMIT 1)",
+    "referral position is not its last event": "SELECT count(*) FROM rehab_referral r WHERE"
+    " coalesce(CASE WHEN r.state IN ('not_accepted', 'not_completed') THEN r.state END, r.device_step, r.state)"
+    " != (SELECT e.to_state FROM case_event e WHERE e.case_id = r.id"
+    " ORDER BY e.on_date DESC, e.at DESC, e.rowid DESC LIMIT 1)",
+    "event dates out of order": "SELECT count(*) FROM case_event a JOIN case_event b ON a.case_id = b.case_id"
+    " AND a.rowid < b.rowid WHERE a.on_date > b.on_date",
+    "closed case without its return visit": "SELECT count(*) FROM modification_case m WHERE m.stage = 'closed'"
+    " AND NOT EXISTS (SELECT 1 FROM follow_up f WHERE f.case_id = m.id)",
+    "completed referral without its return visit": "SELECT count(*) FROM rehab_referral r WHERE r.state = 'completed'"
+    " AND NOT EXISTS (SELECT 1 FROM follow_up f WHERE f.case_id = r.id)",
+    "accepted referral without an institution": "SELECT count(*) FROM rehab_referral r WHERE r.accepted_on IS NOT NULL"
+    " AND r.institution_id IS NULL",
+    "case follow-up dates": f"SELECT count(*) FROM follow_up WHERE case_id IS NOT NULL AND (done_on > '{TODAY}'"
+    " OR (status = 'done') != (done_on IS NOT NULL))",
 }
 
 
