@@ -21,6 +21,7 @@ from liaison.bootstrap import open_workspace
 from liaison.core import db
 from liaison.core.enums import (
     ContactMode,
+    DeviceStep,
     ModificationStage,
     NeedStatus,
     PersonStatus,
@@ -32,6 +33,7 @@ from liaison.core.errors import DatabaseStateError
 from liaison.core.models import (
     Base,
     CaseEvent,
+    FollowUp,
     HomeModificationCase,
     Institution,
     ModificationItem,
@@ -631,3 +633,49 @@ def test_the_head_constant_matches_the_migration_files():
     from liaison.core import db
 
     assert db.HEAD_REVISION == db.head_revision()
+
+
+# --- 0002 → 0003: the case workflows ----------------------------------------------------------
+
+
+def test_cases_written_at_0002_gain_their_device_steps_and_stage_dates(tmp_path: Path) -> None:
+    """A 0002 database with cases: 辅具适配 referrals get the step their state stands for, and
+    modification cases get their 评估/方案确认 dates from their timeline; nothing else changes."""
+    path = tmp_path / "liaison.db"
+    engine = db.create_db_engine(f"sqlite:///{path}")
+    try:
+        db.upgrade(engine, "0001")
+        fill_previous_version(engine)
+        db.upgrade(engine, "0002")
+        case_id, device_ref, training_ref = (uuid.UUID(int=n) for n in (0x301, 0x302, 0x303))
+        with engine.begin() as conn:
+            insert(conn, "modification_case", **synced(case_id), person_id=PERSON_ID.hex, need_id=NEED_OPEN.hex,
+                   year=2025, stage="construction", stage_on="2025-05-20", applied_on="2025-04-01")
+            for k, (source, target, on) in enumerate([(None, "applied", "2025-04-01"),
+                                                      ("applied", "assessed", "2025-04-10"),
+                                                      ("assessed", "plan_confirmed", "2025-05-02"),
+                                                      ("plan_confirmed", "construction", "2025-05-20")]):
+                insert(conn, "case_event", **synced(uuid.UUID(int=0x400 + k)), case_type="modification",
+                       case_id=case_id.hex, from_state=source, to_state=target, on_date=on, at=STAMP,
+                       by_user="乡镇残联", reason=None)
+            for rid, kind, state in ((device_ref, "device_fitting", "in_service"),
+                                     (training_ref, "rehab_training", "accepted")):
+                insert(conn, "rehab_referral", **synced(rid), person_id=PERSON_ID.hex, need_id=NEED_MET.hex,
+                       service_kind=kind, state=state, state_on="2025-05-01", referred_on="2025-04-01")
+    finally:
+        engine.dispose()
+    ws = open_workspace(f"sqlite:///{path}")
+    try:
+        assert ws.upgrade.from_revision == "0002"
+        with ws.uow() as uow:
+            case = uow.session.get(HomeModificationCase, case_id)
+            assert (case.assessed_on, case.plan_confirmed_on, case.stage) == (
+                date(2025, 4, 10), date(2025, 5, 2), ModificationStage.CONSTRUCTION)
+            device = uow.session.get(RehabReferral, device_ref)
+            training = uow.session.get(RehabReferral, training_ref)
+            assert (device.device_step, device.state) == (DeviceStep.APPROVED, ReferralState.IN_SERVICE)
+            assert (training.device_step, training.state) == (None, ReferralState.ACCEPTED)
+            follow_up = uow.session.get(FollowUp, FOLLOW_UP_ID)
+            assert follow_up.visit_id == VISIT_HOME and follow_up.case_id is None
+    finally:
+        ws.close()

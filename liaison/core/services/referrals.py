@@ -556,3 +556,25 @@ def move_referral(
         follow_up_id,
         transition,
     )
+
+
+def note_revisit(uow: UnitOfWork, actor: Actor, referral_id: uuid.UUID, *, on: date, outcome: str | None) -> None:
+    """A 回访 recorded from the work queue (the case's follow-up done in a visit) is also the
+    device workflow's last step, so the case does not ask for it a second time."""
+    referral = uow.session.get(RehabReferral, referral_id)
+    if (
+        referral is None
+        or referral.service_kind is not ReferralServiceKind.DEVICE_FITTING
+        or referral.device_step is not DeviceStep.FITTED
+        or referral.state is not _R.COMPLETED
+        or on < referral.state_on
+    ):
+        return
+    changes = {"device_step": [DeviceStep.FITTED.value, DeviceStep.REVISITED.value],
+               "state_on": [referral.state_on.isoformat(), on.isoformat()]}
+    referral.device_step, referral.state_on = DeviceStep.REVISITED, on
+    uow.session.flush()
+    audit.record(uow.session, actor, entity="rehab_referral", entity_id=referral.id, action="state",
+                 changes=changes, reason=outcome)
+    record_event(uow, actor, CaseType.REFERRAL, referral.id, source=DeviceStep.FITTED.value,
+                 target=DeviceStep.REVISITED.value, on=on, reason=outcome or _("入户回访"))

@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from liaison.core.enums import (
+    CaseType,
     OPEN_NEED_STATUSES,
     ContactMode,
     FollowUpStatus,
@@ -375,6 +376,10 @@ def complete_follow_up(
         setattr(item, key, value)
     uow.session.flush()
     audit.record(uow.session, actor, entity="follow_up", entity_id=item.id, action="status", changes=changes)
+    if item.case_type is CaseType.REFERRAL and item.case_id is not None and not cancelled:
+        from liaison.core.services.referrals import note_revisit  # referrals builds on this module
+
+        note_revisit(uow, actor, item.case_id, on=on, outcome=_text(outcome))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from liaison.core.errors import ScopeError, StaleRecordError, ValidationError
 from liaison.core.models import FollowUp, Need, RehabReferral
 from liaison.core.rules.workflows import TransitionRefused
 from liaison.core.services import referrals
+from liaison.core.services.case_common import timeline
 from liaison.core.services.context import Actor
 from liaison.core.services.referrals import InstitutionInput, ReferralInput, ReferralStep
 from tests.core.services.case_helpers import START, person_with_need, referral_at
@@ -363,3 +364,19 @@ def test_an_institution_code_is_unique_and_an_inactive_one_is_not_offered(worksp
     with workspace.uow() as uow:
         assert referrals.list_institutions(uow) == []
         assert [i.name for i in referrals.list_institutions(uow, include_inactive=True)] == ["昌邑区残疾人康复中心"]
+
+
+def test_a_return_visit_done_from_the_work_queue_completes_the_device_workflow(workspace, actor, area_tree, centre):
+    from liaison.core.services import visits
+
+    rid, _need = device_referral(workspace, actor, area_tree.village, DEVICE_PATH, centre)
+    with workspace.uow() as uow:
+        follow_up_id = uow.session.scalars(select(FollowUp.id).where(FollowUp.case_id == rid)).one()
+        visits.complete_follow_up(uow, actor, follow_up_id, on=TODAY, outcome="轮椅合适", today=TODAY)
+        uow.commit()
+    referral = load(workspace, rid)
+    assert (referral.device_step, referral.state, referral.state_on) == (
+        DeviceStep.REVISITED, ReferralState.COMPLETED, TODAY)
+    with workspace.uow() as uow:
+        last = timeline(uow, CaseType.REFERRAL, rid)[-1]
+    assert (last.source, last.target, last.on, last.reason) == ("fitted", "revisited", TODAY, "轮椅合适")
