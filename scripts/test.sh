@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite (GUI tests offscreen). Extra arguments go to pytest.
 source "$(dirname "${BASH_SOURCE[0]}")/dev-env.sh"
-ensure_debs $QT_DEBS
+ensure_debs $QT_DEBS $TEST_DEBS
 ensure_venv "gui,dev"
 cd "$ROOT"
 set +e

@@ -13,6 +13,7 @@ import sys
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date
+from pathlib import Path
 from typing import NoReturn
 
 from liaison import __version__
@@ -142,6 +143,30 @@ def build_parser() -> argparse.ArgumentParser:
     cases.add_argument("--overdue", action="store_true", help=_("只看在当前阶段超期的"))
     cases.add_argument("--json", action="store_true", help=_("输出 JSON"))
     cases.set_defaults(handler=cmd_cases)
+
+    report = commands.add_parser("report", help=_("报表与打印表格（PDF；月报也可导出 Excel）"))
+    report_commands = report.add_subparsers(dest="report_command", metavar="REPORT", required=True,
+                                            parser_class=ChineseArgumentParser)
+    monthly = report_commands.add_parser("monthly", help=_("月报：各村（乡镇）在册、走访、需求、改造转介和规划指标"))
+    monthly.add_argument("--month", required=True, metavar="YYYY-MM", help=_("统计月份，如 2026-11"))
+    monthly.add_argument("--area", metavar="CODE", help=_("乡镇或村的区划代码（默认：本工作区的地区）"))
+    monthly.add_argument("--out", required=True, metavar="FILE", help=_("输出文件：.pdf 或 .xlsx"))
+    monthly.add_argument("--prepared-by", metavar="NAME", default="", help=_("填报人姓名（默认留空待签）"))
+    monthly.add_argument("--checked-by", metavar="NAME", default="", help=_("审核人姓名（默认留空待签）"))
+    monthly.add_argument("--json", action="store_true", help=_("输出 JSON（文件路径、页数和提示）"))
+    monthly.set_defaults(handler=cmd_report_monthly)
+
+    export = commands.add_parser("export", help=_("导出 Excel"))
+    export_commands = export.add_subparsers(dest="export_command", metavar="WHAT", required=True,
+                                            parser_class=ChineseArgumentParser)
+    roster = export_commands.add_parser("roster", help=_("花名册"))
+    roster.add_argument("--area", metavar="CODE", help=_("只导出这个地区（区划代码）及其下级"))
+    roster.add_argument("--out", required=True, metavar="FILE.xlsx", help=_("输出文件"))
+    roster.add_argument("--columns", metavar="A,B,…", help=_("要导出的列（逗号分隔，默认常用列；写错时会列出全部可选列）"))
+    roster.add_argument("--reveal-id", action="store_true", help=_("导出完整身份证号（默认隐去中间部分）"))
+    roster.add_argument("--all", action="store_true", help=_("也导出迁出、死亡和注销的人员"))
+    roster.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    roster.set_defaults(handler=cmd_export_roster)
     return parser
 
 
@@ -455,4 +480,81 @@ def cmd_cases(args: argparse.Namespace) -> int:
     counts = "，".join(f"{name} {result.counts[code]}" for code, name in stages.items() if code in result.counts)
     print(_("共 {n} 件（{counts}），超期 {o} 件；显示 {k} 件").format(
         n=result.total, counts=counts or _("无"), o=result.overdue, k=len(result.rows)))
+    return EXIT_OK
+
+
+def _out_path(text: str, suffixes: tuple[str, ...]) -> Path:
+    path = Path(text).expanduser()
+    if path.suffix.lower() not in suffixes:
+        raise LiaisonError(_("输出文件应以 {s} 结尾：{p}").format(s=" 或 ".join(suffixes), p=path))
+    if path.is_dir():
+        raise LiaisonError(_("{p} 是一个文件夹，请给出文件名").format(p=path))
+    if not path.parent.exists():
+        raise LiaisonError(_("文件夹不存在：{p}").format(p=path.parent))
+    return path
+
+
+def cmd_report_monthly(args: argparse.Namespace) -> int:
+    from liaison.cli.output import print_json
+    from liaison.core.services.areas import get_area_by_code
+    from liaison.core.services.monthly import monthly_summary, parse_month
+
+    year, month = parse_month(args.month)
+    out = _out_path(args.out, (".pdf", ".xlsx"))
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            area_id = get_area_by_code(uow, args.area).id if args.area else None
+            summary = monthly_summary(uow, ws.system_actor, year=year, month=month, rules=ws.rules,
+                                      today=_today(args), area_id=area_id)
+    finally:
+        ws.close()
+    warnings: tuple[str, ...] = ()
+    pages = None
+    if out.suffix.lower() == ".xlsx":
+        from liaison.reports.excel import write_monthly_xlsx
+
+        write_monthly_xlsx(summary, out)
+    else:
+        from liaison.reports.monthly_pdf import write_monthly_pdf
+
+        result = write_monthly_pdf(summary, out, prepared_by=args.prepared_by, checked_by=args.checked_by,
+                                   on=_today(args))
+        pages, warnings = result.pages, result.warnings
+    if args.json:
+        print_json({"format": 1, "path": str(out), "pages": pages, "area": summary.area_name,
+                    "month": f"{year:04d}-{month:02d}", "warnings": list(warnings)})
+        return EXIT_OK
+    for warning in warnings:
+        print(_("注意：{w}").format(w=warning), file=sys.stderr)
+    print(_("已写出 {area} {period}月报：{path}{pages}").format(
+        area=summary.area_name, period=summary.period_label, path=out,
+        pages=_("（{n} 页）").format(n=pages) if pages else ""))
+    return EXIT_OK
+
+
+def cmd_export_roster(args: argparse.Namespace) -> int:
+    from liaison.cli.output import print_json
+    from liaison.core.services.areas import get_area_by_code, subtree_ids
+    from liaison.reports.excel import choose_columns, write_roster_xlsx
+
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    choose_columns(columns)  # refuse an unknown column before opening anything
+    out = _out_path(args.out, (".xlsx",))
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            area_ids, area_name = None, ""
+            if args.area:
+                area = get_area_by_code(uow, args.area)
+                area_ids, area_name = frozenset(subtree_ids(uow.session, [area.id])), area.name
+            result = write_roster_xlsx(uow, ws.system_actor, out, today=_today(args), area_ids=area_ids,
+                                       area_name=area_name, columns=columns, reveal_id=args.reveal_id,
+                                       include_inactive=args.all)
+    finally:
+        ws.close()
+    if args.json:
+        print_json({"format": 1, "path": str(out), "rows": result.rows})
+    else:
+        print(_("已导出花名册 {n} 人：{path}").format(n=result.rows, path=out))
     return EXIT_OK

@@ -716,7 +716,9 @@ class _Builder:
                        closed: date, done_on: date | None, outcome: str | None) -> None:
         due = closed + timedelta(days=self.rules.modification.follow_up_days if case_type == "modification"
                                  else self.rules.referral.follow_up_days)
-        if done_on is None and due < self.today - timedelta(days=20) and self.rng.random() < 0.8:
+        # most 回访 are done within weeks; some recent ones are still waiting
+        if done_on is None and (due < self.today - timedelta(days=90) or (
+                due < self.today - timedelta(days=20) and self.rng.random() < 0.8)):
             done_on, outcome = self.day_between(due - timedelta(days=10), min(due + timedelta(days=15), self.today)), \
                 "回访：效果良好，本人满意"
         fid, *sync = self.synced(closed)
@@ -860,7 +862,7 @@ class _Builder:
             day = date(year, 1, 5)
             for village_id in self.village_ids:
                 tid, *sync = self.synced(day)
-                self.add("area_target", cols, (tid, *sync, village_id, year, "modification", self.rng.randint(1, 4)))
+                self.add("area_target", cols, (tid, *sync, village_id, year, "modification", self.rng.randint(3, 7)))
 
     FOLLOW_UP_COLS = SYNC + ("visit_id", "person_id", "need_id", "action", "due_on", "status", "done_on",
                              "outcome", "case_type", "case_id")

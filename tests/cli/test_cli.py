@@ -665,3 +665,67 @@ def test_cases_text_and_bad_arguments(on_demo):
     assert bad.code != 0 and "未知的阶段“closed”" in bad.err and "referred（转介）" in bad.err
     missing = on_demo("cases")
     assert missing.code == 2 and "--kind" in missing.err
+
+
+# --- reports and exports ----------------------------------------------------------------------
+
+
+def test_report_monthly_writes_a_pdf_and_a_spreadsheet(on_demo, tmp_path):
+    pdf = tmp_path / "月报.pdf"
+    result = on_demo("report", "monthly", "--month", DEMO_TODAY[:7], "--out", str(pdf), "--prepared-by", "李红",
+                     "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data["path"] == str(pdf) and data["pages"] >= 2 and data["warnings"] == []
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    xlsx = tmp_path / "月报.xlsx"
+    text = on_demo("report", "monthly", "--month", DEMO_TODAY[:7], "--out", str(xlsx))
+    assert text.code == 0 and "已写出" in text.out and xlsx.exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--month", "2026-13"], "不是月份"),
+    (["--month", "2099-01"], "还没有开始"),
+    (["--month", "2026-01", "--area", "999"], "找不到区划代码为 999 的地区"),
+])
+def test_report_monthly_refuses_bad_input_and_writes_nothing(on_demo, tmp_path, args, message):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "x.pdf"
+    result = on_demo("report", "monthly", *args, "--out", str(out))
+    assert result.code == 1 and message in result.err
+    assert list(folder.iterdir()) == []
+
+
+def test_report_output_must_be_a_pdf_or_xlsx_in_an_existing_folder(on_demo, tmp_path):
+    assert "应以 .pdf 或 .xlsx 结尾" in on_demo("report", "monthly", "--month", "2026-01", "--out",
+                                          str(tmp_path / "x.doc")).err
+    assert "文件夹不存在" in on_demo("report", "monthly", "--month", "2026-01", "--out",
+                                   str(tmp_path / "no" / "x.pdf")).err
+
+
+def test_export_roster_masks_ids_unless_asked(on_demo, demo, tmp_path):
+    import openpyxl
+
+    out = tmp_path / "花名册.xlsx"
+    result = on_demo("export", "roster", "--out", str(out), "--columns", "name,id_number,cert_number", "--json")
+    assert result.code == 0, result.err
+    rows = list(openpyxl.load_workbook(out, read_only=True).active.iter_rows(min_row=4, values_only=True))
+    conn = sqlite3.connect(demo.path)
+    try:
+        active = conn.execute("SELECT count(*) FROM person WHERE status = 'active'").fetchone()[0]
+    finally:
+        conn.close()
+    assert result.json()["rows"] == len(rows) == active
+    ids = {p.id_number for p in demo.people}
+    assert not any(cell in ids for row in rows for cell in row)
+    assert all("********" in row[2] for row in rows)
+    revealed = tmp_path / "full.xlsx"
+    on_demo("export", "roster", "--out", str(revealed), "--columns", "id_number", "--reveal-id", "--all")
+    full = {r[1] for r in openpyxl.load_workbook(revealed, read_only=True).active.iter_rows(min_row=4, values_only=True)}
+    assert full == ids
+
+
+def test_export_roster_names_an_unknown_column(on_demo, tmp_path):
+    result = on_demo("export", "roster", "--out", str(tmp_path / "r.xlsx"), "--columns", "name,shoe_size")
+    assert result.code == 1 and "未知的列“shoe_size”" in result.err and "id_number（身份证号）" in result.err

@@ -1,0 +1,1 @@
+"""Printed documents (reportlab PDF) and spreadsheets (openpyxl), read through the services."""
