@@ -34,9 +34,16 @@ def test_bench_runs_at_small_scale_and_reports_every_figure(bench):
     gui = values["gui"]
     assert 0 < gui["window_shown_s"] <= gui["roster_ready_s"] and gui["keystroke_n"] > 0
     assert values["cold_start_s"] == gui["window_shown_s"]
+    assert set(values["case_lists"]) == {"modification", "referral"}
+    assert all(v["cases"] > 0 for v in values["case_lists"].values())
+    for scope in ("township", "county"):
+        monthly = values["monthly"][scope]
+        assert values[f"{scope}_pdf_s"] >= monthly["query_s"] and monthly["pages"] >= 2
+    assert values["monthly"]["county"]["people"] >= values["monthly"]["township"]["people"] > 0
     report = bench.REPORT.read_text()
+    assert "monthly summary (月报) PDF, one township" in report and "the whole county" in report
     assert "search keystroke" in report and "demo generation" in report and "cold start" in report
-    assert "search_p95_ms" in bench.RESULTS.read_text()
+    assert "search_p95_ms" in bench.RESULTS.read_text() and "county_pdf_s" in bench.RESULTS.read_text()
     # a second run reuses the cached county instead of building it again
     again = bench.run(persons=300, samples=5, write=False, gui=False)
     assert "demo_s" not in again.values and again.notes

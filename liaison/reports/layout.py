@@ -116,16 +116,21 @@ class Document:
         total_row: bool = False,
         what: str = "",
         spans: Sequence[tuple[tuple[int, int], tuple[int, int]]] = (),
+        short: Sequence[int] = (),
     ) -> Table:
         """A grid table: header rows shaded and repeated on every page, cells wrap, numbers right.
 
-        `widths` are fractions of the text width; `header` may be several rows (for spans)."""
+        `widths` are fractions of the text width; `header` may be several rows (for spans);
+        `numeric` and `short` columns hold text that never needs to wrap (numbers, dates) and
+        are drawn as plain strings, which is much faster for long tables."""
         s = self.styles
         header_rows = [list(header)] if header and isinstance(header[0], str) else [list(r) for r in header]
         data: list[list[Any]] = [[self.p(h, s.cell_head) if h else "" for h in row] for row in header_rows]
+        plain = set(numeric) | set(short)
         for row in rows:
             data.append([
-                self.p(value, s.cell_right if k in numeric else s.cell, what=what) for k, value in enumerate(row)
+                self.glyphs.text(value, what) if k in plain else self.p(value, s.cell, what=what)
+                for k, value in enumerate(row)
             ])
         col_widths = [self.width * w for w in widths]
         n_head = len(header_rows)
@@ -141,6 +146,8 @@ class Document:
             ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
         ]
         style += [("SPAN", a, b) for a, b in spans]
+        style += [("FONTSIZE", (0, n_head), (-1, -1), 9), ("LEADING", (0, n_head), (-1, -1), 12)]
+        style += [("ALIGN", (k, n_head), (k, -1), "RIGHT") for k in numeric]
         if total_row and rows:
             style.append(("BACKGROUND", (0, len(data) - 1), (-1, len(data) - 1), colors.HexColor("#F3F3F3")))
         table = Table(data, colWidths=col_widths, repeatRows=n_head, hAlign="LEFT")

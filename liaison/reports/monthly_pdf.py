@@ -33,6 +33,7 @@ from liaison.core.services.monthly import NO_CATEGORY, MonthlySummary, UnitFigur
 from liaison.reports.fonts import FONT
 from liaison.reports.layout import Document, chinese_date
 
+PDF_FOLLOW_UPS = 100  # the longest overdue; the spreadsheet has the rest
 PALETTE = [colors.HexColor(c) for c in ("#2F6DB5", "#E07B39", "#4E9A57", "#B8403A", "#7A5BA6", "#8C6D4F",
                                         "#C2569B", "#7F7F7F")]
 
@@ -162,17 +163,18 @@ def write_monthly_pdf(
 
     # 六、逾期跟进
     doc.heading(_("六、逾期未完成的跟进事项"))
-    if summary.overdue_follow_ups:
+    listed = summary.overdue_follow_ups[:PDF_FOLLOW_UPS]
+    if listed:
         doc.add(doc.table(
             [_("序号"), _("姓名"), _("所在地"), _("跟进事项"), _("期限"), _("逾期天数")],
             [[str(k), o.person_name, o.village, o.action, o.due_on.isoformat(), _n(o.days_overdue)]
-             for k, o in enumerate(summary.overdue_follow_ups, start=1)],
-            [0.07, 0.11, 0.25, 0.32, 0.13, 0.12], numeric=(0, 5), what=_("姓名"),
+             for k, o in enumerate(listed, start=1)],
+            [0.07, 0.11, 0.25, 0.32, 0.13, 0.12], numeric=(0, 5), short=(4,), what=_("姓名"),
         ))
-        hidden = summary.overdue_follow_ups_total - len(summary.overdue_follow_ups)
+        hidden = summary.overdue_follow_ups_total - len(listed)
         if hidden > 0:
-            doc.add(doc.p(_("另有 {n} 项未列出（按逾期天数列出前 {k} 项）。").format(
-                n=hidden, k=len(summary.overdue_follow_ups)), s.small))
+            doc.add(doc.p(_("共 {total} 项，按逾期天数列出前 {k} 项；完整清单见 Excel 月报。").format(
+                total=summary.overdue_follow_ups_total, k=len(listed)), s.small))
     else:
         doc.add(doc.p(_("无。")))
 

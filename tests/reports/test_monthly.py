@@ -168,7 +168,8 @@ def test_needs_raised_resolved_and_overdue(county, summary):
 
 LAST_EVENT = ("SELECT e.case_id, e.to_state FROM case_event e WHERE e.case_type = ? AND e.on_date <= ?"
               " AND NOT EXISTS (SELECT 1 FROM case_event l WHERE l.case_id = e.case_id AND l.on_date <= ?"
-              " AND (l.on_date > e.on_date OR (l.on_date = e.on_date AND l.at > e.at)))")
+              " AND (l.on_date > e.on_date OR (l.on_date = e.on_date AND (l.at > e.at"
+              " OR (l.at = e.at AND l.id > e.id)))))")
 DEVICE = {"applied": "referred", "village_reviewed": "referred", "township_reviewed": "referred",
           "assessed": "accepted", "approved": "in_service", "fitted": "completed", "revisited": "completed"}
 

@@ -96,9 +96,13 @@ def next_visit_due(
     rule = rule or cadence_for(facts, config)
     if rule is None:
         return None
-    start = last_contact_on or registered_on
     iv = rule.interval
-    return classify(start + timedelta(days=iv.interval_days), iv.lead_days, iv.grace_days, today)
+    return classify(visit_due_on(last_contact_on, registered_on, rule), iv.lead_days, iv.grace_days, today)
+
+
+def visit_due_on(last_contact_on: date | None, registered_on: date, rule: CadenceRule) -> date:
+    """When the next routine visit is due: one interval after the last contact (or registration)."""
+    return (last_contact_on or registered_on) + timedelta(days=rule.interval.interval_days)
 
 
 def annual_survey_due(

@@ -117,8 +117,12 @@ def _chain(
     back_from: tuple[str, ...],
     ends: dict[str, tuple[tuple[str, str], ...]],
     roles: dict[str, frozenset[UserRole]] | None = None,
+    end_roles: dict[str, frozenset[UserRole]] | None = None,
 ) -> tuple[Transition, ...]:
-    """Forward steps along `order`, back steps from `back_from`, and the early endings."""
+    """Forward steps along `order`, back steps from `back_from`, and the early endings.
+
+    `roles` limit who may move a case into a stage; `end_roles` who may end it from a stage
+    (refusing at a review is that reviewer's decision)."""
     roles = roles or {}
     steps: list[Transition] = []
     for source, target in pairwise(order):
@@ -130,7 +134,7 @@ def _chain(
         steps.append(Transition(source, previous, Move.BACK, N_("退回上一步")))
     for source, endings in ends.items():
         for target, action in endings:
-            steps.append(Transition(source, target, Move.END, action, roles.get(target)))
+            steps.append(Transition(source, target, Move.END, action, (end_roles or {}).get(source)))
     return tuple(steps)
 
 
@@ -245,6 +249,10 @@ DEVICE_FITTING = Workflow(
         roles={
             _D.TOWNSHIP_REVIEWED.value: TOWNSHIP_OR_ABOVE,
             _D.APPROVED.value: COUNTY_OR_ABOVE,
+        },
+        end_roles={
+            _D.VILLAGE_REVIEWED.value: TOWNSHIP_OR_ABOVE,  # 复审不通过
+            _D.ASSESSED.value: COUNTY_OR_ABOVE,  # 审批不通过
         },
     ),
     state_label=lambda s: device_state_label(s),

@@ -113,7 +113,7 @@ def timeline(uow: UnitOfWork, case_type: CaseType, case_id: uuid.UUID) -> list[T
     rows = uow.session.scalars(
         select(CaseEvent)
         .where(CaseEvent.case_type == case_type, CaseEvent.case_id == case_id)
-        .order_by(CaseEvent.on_date, CaseEvent.at)
+        .order_by(CaseEvent.on_date, CaseEvent.at, CaseEvent.id)  # ids grow with time: a tie-break
     )
     return [
         TimelineEntry(r.from_state, r.to_state, r.on_date, r.at, r.by_user, r.reason) for r in rows

@@ -628,7 +628,7 @@ def modification_candidates(
             person.id,
             person.name,
             person.area_id,
-            info.name if info else "",
+            info.full_name if info else "",
             need_id,
             raised_on,
             priority.score,

@@ -13,11 +13,11 @@ import calendar
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, func, or_, select, true, type_coerce
 
 from liaison.core.enums import (
     N_,
@@ -37,6 +37,7 @@ from liaison.core.enums import (
 from liaison.core.errors import NotFoundError, ValidationError
 from liaison.core.i18n import _
 from liaison.core.models import (
+    Area,
     AreaTarget,
     AuditEvent,
     CaseEvent,
@@ -48,21 +49,22 @@ from liaison.core.models import (
     Visit,
 )
 from liaison.core.progress import CancelToken
-from liaison.core.rules.cadence import cadence_for, next_visit_due
+from liaison.core.rules.cadence import CadenceRule, cadence_for, visit_due_on
 from liaison.core.rules.config import RuleConfig
+from liaison.core.rules.facts import PersonFacts
 from liaison.core.rules.idnumber import age_on
 from liaison.core.rules.subsidy import care_subsidy_eligibility, living_subsidy_eligibility
 from liaison.core.rules.workflows import DEVICE_STATE
-from liaison.core.services.areas import AreaInfo, area_directory, subtree_ids
+from liaison.core.services.areas import AreaInfo, area_directory
 from liaison.core.services.context import Actor, ensure_area_in_scope
-from liaison.core.services.persons import person_facts
+from liaison.core.services.persons import parse_components
 from liaison.core.uow import UnitOfWork
 
 ENROLLED = frozenset({SchoolStatus.REGULAR, SchoolStatus.INCLUSIVE, SchoolStatus.SPECIAL_SCHOOL,
                       SchoolStatus.HOME_DELIVERED})
 SCHOOL_AGES = (6, 15)  # 义务教育
 PENSION_MIN_AGE = 16  # 城乡居民基本养老保险
-FOLLOW_UP_LIST_LIMIT = 300
+FOLLOW_UP_LIST_LIMIT = 500  # the spreadsheet lists these; the PDF the first PDF_FOLLOW_UPS
 NO_CATEGORY = 0  # children with a diagnosis and no certificate yet: 未评定
 
 
@@ -213,101 +215,126 @@ def monthly_summary(
     session = uow.session
     directory = area_directory(uow)
     root = _root_area(uow, actor, area_id, directory)
-    units, unit_of = _units(root, directory, session)
-    area_ids = list(unit_of)
+    units, unit_of = _units(root, directory)
     figures = {u.id: UnitFigures(u.id, u.name) for u in units}
+    # ids are compared as the database returns them (no uuid.UUID per row: a county has 10^6)
+    unit_by_raw: dict[object, UnitFigures] = {}
+    for area, unit in unit_of.items():
+        for form in (area, area.hex, str(area)):
+            unit_by_raw[form] = figures[unit]
+    whole = root.parent_id is None and actor.scope_area_ids is None
+    in_area = true() if whole else Person.area_id.in_(_subtree_select(root.id))
 
     def check() -> None:
         if cancel is not None:
             cancel.raise_if_cancelled()
 
-    person_unit: dict[uuid.UUID, uuid.UUID] = {}
-    on_file_facts = []
-    for p in session.execute(select(*_PERSON_COLUMNS).where(Person.area_id.in_(area_ids))):
-        unit = unit_of[p.area_id]
-        person_unit[p.id] = unit
-        f = figures[unit]
-        if p.registered_on <= as_of and (p.status is PersonStatus.ACTIVE or (p.status_on and p.status_on > as_of)):
+    unit_of_person: dict[object, UnitFigures] = {}
+    on_file: list[OnFile] = []
+    traits = _Traits(rules)
+    active = PersonStatus.ACTIVE.value
+    for (pid, area, registered_on, status, status_on, birth_date, category, components, grade, has_cert, alone,
+         dibao, tekun, fanpin, low_income, living_receiving, care_receiving, pension, medical,
+         school) in session.execute(select(*_person_columns()).where(in_area)):
+        f = unit_by_raw[area]
+        unit_of_person[pid] = f
+        if registered_on <= as_of and (status == active or (status_on and status_on > as_of)):
             f.on_file += 1
-            f.by_category[p.category or NO_CATEGORY] += 1
-            f.by_grade[p.grade or NO_CATEGORY] += 1
-            on_file_facts.append((p, replace(person_facts(p), status=PersonStatus.ACTIVE)))
-        if start <= p.registered_on <= as_of:
+            f.by_category[category or NO_CATEGORY] += 1
+            f.by_grade[grade or NO_CATEGORY] += 1
+            rule, living, care = traits.answers(category, components, grade, has_cert, alone, dibao, tekun, fanpin,
+                                                low_income)
+            on_file.append(OnFile(pid, f, registered_on, birth_date, rule, living, care,
+                                  bool(dibao or tekun), bool(dibao or tekun or low_income or fanpin),
+                                  bool(living_receiving), bool(care_receiving), bool(pension), bool(medical), school))
+        if start <= registered_on <= as_of:
             f.new_records += 1
-        if p.status is not PersonStatus.ACTIVE and p.status_on and start <= p.status_on <= as_of:
-            f.closed_records[p.status] += 1
+        if status != active and status_on and start <= status_on <= as_of:
+            f.closed_records[PersonStatus(status)] += 1
     check()
 
-    in_area = Person.area_id.in_(area_ids)
     changed = session.execute(
-        select(AuditEvent.entity_id).distinct()
+        select(raw(AuditEvent.entity_id)).distinct()
         .where(AuditEvent.entity == "person", AuditEvent.action != "create",
                AuditEvent.at >= start, AuditEvent.at < as_of + timedelta(days=1))
     ).scalars()
     for person_id in changed:
-        if person_id in person_unit:
-            figures[person_unit[person_id]].changed_records += 1
+        if person_id in unit_of_person:
+            unit_of_person[person_id].changed_records += 1
 
-    contact_modes = list(rules.cadence.contact_modes)
-    visited_in_month: set[uuid.UUID] = set()
+    # Every person of the area is in unit_of_person: rows below are read by person id and
+    # counted in Python, without joining the person table again.
+    people = None if whole else select(Person.id).where(in_area)
+
+    def of_people(column: Any) -> Any:
+        return true() if people is None else column.in_(people)
+
+    contact_modes = {m.value for m in rules.cadence.contact_modes}
+    visited_in_month: set[object] = set()
     for person_id, kind, mode in session.execute(
-        select(Visit.person_id, Visit.kind, Visit.contact_mode).join(Person, Person.id == Visit.person_id)
-        .where(in_area, Visit.visit_date.between(start, as_of))
+        select(raw(Visit.person_id), raw(Visit.kind), raw(Visit.contact_mode))
+        .where(of_people(Visit.person_id), Visit.visit_date.between(start, as_of))
     ):
-        f = figures[person_unit[person_id]]
-        f.visits_by_kind[kind] += 1
-        f.visits_by_mode[mode] += 1
+        f = unit_of_person[person_id]
+        f.visits_by_kind[VisitKind(kind)] += 1
+        f.visits_by_mode[ContactMode(mode)] += 1
         if mode in contact_modes:
             visited_in_month.add(person_id)
     check()
 
+    # Contacts older than the longest interval cannot keep anyone from being due by the end
+    # (visits are never dated before registration), so only that window is read.
+    window = as_of - timedelta(days=max(rules.cadence.intensive.interval_days, rules.cadence.regular.interval_days))
+    person_col = raw(Visit.person_id)
     last_contact = dict(session.execute(
-        select(Visit.person_id, func.max(Visit.visit_date)).join(Person, Person.id == Visit.person_id)
-        .where(in_area, Visit.visit_date < start, Visit.contact_mode.in_(contact_modes))
-        .group_by(Visit.person_id)
+        select(person_col, func.max(Visit.visit_date))
+        .where(of_people(Visit.person_id), Visit.visit_date >= window, Visit.visit_date < start,
+               raw(Visit.contact_mode).in_(sorted(contact_modes)))
+        .group_by(person_col)
     ).all())
-    for p, facts in on_file_facts:
-        rule = cadence_for(facts, rules.cadence)
-        due = next_visit_due(last_contact.get(p.id), p.registered_on, facts, rules.cadence, start, rule)
-        if due is not None and due.due_on <= as_of:
-            f = figures[person_unit[p.id]]
-            f.due_for_visit += 1
+    for p in on_file:
+        if p.rule is not None and visit_due_on(last_contact.get(p.id), p.registered_on, p.rule) <= as_of:
+            p.unit.due_for_visit += 1
             if p.id in visited_in_month:
-                f.due_and_visited += 1
+                p.unit.due_and_visited += 1
     check()
 
     alert_before = as_of - timedelta(days=rules.alerts.need_alert_days)
     for person_id, raised_on, resolved_on in session.execute(
-        select(Need.person_id, Need.raised_on, Need.resolved_on).join(Person, Person.id == Need.person_id)
-        .where(in_area, Need.raised_on <= as_of, or_(Need.resolved_on.is_(None), Need.resolved_on >= start))
+        select(raw(Need.person_id), Need.raised_on, Need.resolved_on)
+        .where(of_people(Need.person_id), Need.raised_on <= as_of,
+               or_(Need.resolved_on.is_(None), Need.resolved_on >= start))
     ):
-        f = figures[person_unit[person_id]]
+        f = unit_of_person[person_id]
         if raised_on >= start:
             f.needs_raised += 1
         if resolved_on is not None and start <= resolved_on <= as_of:
             f.needs_resolved += 1
         if raised_on <= alert_before and (resolved_on is None or resolved_on > as_of):
             f.needs_overdue += 1
-    # needs raised in the month and resolved before it cannot exist; raised earlier and
-    # resolved earlier are outside every count above
 
-    mod_state = _states_at(session, CaseType.MODIFICATION, as_of, area_ids)
+    mod_state = _states_at(session, CaseType.MODIFICATION, as_of,
+                           select(HomeModificationCase.id).where(of_people(HomeModificationCase.person_id),
+                                                                 HomeModificationCase.year == year))
     for case_id, person_id in session.execute(
-        select(HomeModificationCase.id, HomeModificationCase.person_id)
-        .join(Person, Person.id == HomeModificationCase.person_id)
-        .where(in_area, HomeModificationCase.year == year)
+        select(raw(HomeModificationCase.id), raw(HomeModificationCase.person_id))
+        .where(of_people(HomeModificationCase.person_id), HomeModificationCase.year == year)
     ):
         state = mod_state.get(case_id)
         if state is not None:
-            figures[person_unit[person_id]].modification_stages[ModificationStage(state)] += 1
-    ref_state = _states_at(session, CaseType.REFERRAL, as_of, area_ids)
-    for ref_id, person_id in session.execute(
-        select(RehabReferral.id, RehabReferral.person_id).join(Person, Person.id == RehabReferral.person_id)
-        .where(in_area, RehabReferral.referred_on.between(date(year, 1, 1), date(year, 12, 31)))
-    ):
+            unit_of_person[person_id].modification_stages[ModificationStage(state)] += 1
+    ref_state = _states_at(session, CaseType.REFERRAL, as_of,
+                           select(RehabReferral.id).where(of_people(RehabReferral.person_id),
+                                                          RehabReferral.referred_on <= as_of))
+    referrals = session.execute(
+        select(raw(RehabReferral.id), raw(RehabReferral.person_id), raw(RehabReferral.need_id),
+               raw(RehabReferral.service_kind), RehabReferral.referred_on)
+        .where(of_people(RehabReferral.person_id), RehabReferral.referred_on <= as_of)
+    ).all()
+    for ref_id, person_id, _need, _kind, referred_on in referrals:
         state = ref_state.get(ref_id)
-        if state is not None:
-            figures[person_unit[person_id]].referral_states[_referral_state(state)] += 1
+        if state is not None and referred_on.year == year:
+            unit_of_person[person_id].referral_states[_referral_state(state)] += 1
     check()
 
     targets = dict(session.execute(select(AreaTarget.area_id, AreaTarget.target).where(
@@ -320,46 +347,119 @@ def monthly_summary(
         figures[unit.id].modification_target = _target_for(targets, children, unit.id)
     year_target = _target_for(targets, children, root.id)
 
-    overdue: list[OverdueFollowUp] = []
-    for person_id, name, area, action, due_on in session.execute(
-        select(FollowUp.person_id, Person.name, Person.area_id, FollowUp.action, FollowUp.due_on)
-        .join(Person, Person.id == FollowUp.person_id)
-        .where(in_area, FollowUp.due_on < as_of,
-               or_(FollowUp.status == FollowUpStatus.OPEN, and_(FollowUp.done_on.is_not(None),
-                                                                FollowUp.done_on > as_of)),
-               FollowUp.created_at < as_of + timedelta(days=1))
+    open_at_end = and_(
+        of_people(FollowUp.person_id), FollowUp.due_on < as_of, FollowUp.created_at < as_of + timedelta(days=1),
+        or_(FollowUp.status == FollowUpStatus.OPEN, and_(FollowUp.done_on.is_not(None), FollowUp.done_on > as_of)),
+    )
+    follow_person = raw(FollowUp.person_id)
+    for person_id, n in session.execute(
+        select(follow_person, func.count()).where(open_at_end).group_by(follow_person)
     ):
-        unit = person_unit[person_id]
-        figures[unit].overdue_follow_ups += 1
-        info = directory.get(area)
-        overdue.append(OverdueFollowUp(name, figures[unit].name, info.full_name if info else "", action, due_on,
-                                       (as_of - due_on).days))
-    overdue.sort(key=lambda o: (-o.days_overdue, o.unit, o.person_name))
+        unit_of_person[person_id].overdue_follow_ups += n
+    overdue_total = sum(f.overdue_follow_ups for f in figures.values())
+    overdue = []
+    for name, area, action, due_on in session.execute(
+        select(Person.name, raw(Person.area_id), FollowUp.action, FollowUp.due_on)
+        .join(Person, Person.id == FollowUp.person_id).where(open_at_end)
+        .order_by(FollowUp.due_on, Person.name_sort).limit(FOLLOW_UP_LIST_LIMIT)
+    ):
+        info = directory.get(_as_uuid(area))
+        overdue.append(OverdueFollowUp(name, unit_by_raw[area].name, info.full_name if info else "", action,
+                                       due_on, (as_of - due_on).days))
     check()
 
     total = UnitFigures(None, _("合计"))
     for unit in units:
         total.add(figures[unit.id])
     total.modification_target = year_target
-    indicators = _indicators(session, on_file_facts, rules, year, as_of, total, year_target, area_ids, ref_state)
+    needs_of_year = session.execute(
+        select(raw(Need.id), raw(Need.person_id), raw(Need.kind), raw(Need.status), Need.resolved_on)
+        .where(of_people(Need.person_id), Need.kind.in_([NeedKind.REHABILITATION, NeedKind.ASSISTIVE_DEVICE]),
+               Need.raised_on.between(date(year, 1, 1), as_of))
+    ).all()
+    indicators = _indicators(on_file, as_of, total, year_target, needs_of_year, referrals, ref_state)
     return MonthlySummary(
         area_id=root.id,
         area_name=root.full_name or root.name,
         year=year, month=month, start=start, end=end, as_of=as_of,
         unit_level=units[0].level.value if units else AreaLevel.VILLAGE.value,
         units=[figures[u.id] for u in units], total=total, indicators=indicators,
-        overdue_follow_ups=overdue[:FOLLOW_UP_LIST_LIMIT], overdue_follow_ups_total=len(overdue),
+        overdue_follow_ups=overdue, overdue_follow_ups_total=overdue_total,
         modification_year_target=year_target, need_alert_days=rules.alerts.need_alert_days,
     )
 
 
-_PERSON_COLUMNS = (
-    Person.id, Person.area_id, Person.registered_on, Person.status, Person.status_on, Person.birth_date,
-    Person.category, Person.component_categories, Person.grade, Person.cert_number, Person.cert_issued_on,
-    Person.cert_valid_until, Person.lives_alone, Person.dibao, Person.tekun, Person.fanpin_monitor,
-    Person.low_income, Person.chronic_illness_in_household, Person.living_subsidy_receiving,
-    Person.care_subsidy_receiving, Person.pension_insured, Person.medical_insured, Person.school_status,
-)
+_RAW = String()
+
+
+def raw(column: Any) -> Any:
+    """The column as the database stores it, without per-row conversion to uuid.UUID or enums."""
+    return type_coerce(column, _RAW)
+
+
+def _as_uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _person_columns() -> tuple[Any, ...]:
+    return (
+        raw(Person.id), raw(Person.area_id), Person.registered_on, raw(Person.status), Person.status_on,
+        Person.birth_date, Person.category, Person.component_categories, Person.grade,
+        Person.cert_number.is_not(None), Person.lives_alone, Person.dibao, Person.tekun, Person.fanpin_monitor,
+        Person.low_income, Person.living_subsidy_receiving, Person.care_subsidy_receiving, Person.pension_insured,
+        Person.medical_insured, raw(Person.school_status),
+    )
+
+
+class OnFile(NamedTuple):
+    """A person on file at the end of the month, with what the indicators need."""
+
+    id: object
+    unit: UnitFigures
+    registered_on: date
+    birth_date: date
+    rule: CadenceRule | None
+    living_eligible: bool
+    care_eligible: bool
+    dibao_or_tekun: bool
+    poor: bool  # 低保, 特困, 低收入 or 防返贫监测
+    living_receiving: bool
+    care_receiving: bool
+    pension_insured: bool
+    medical_insured: bool
+    school_status: str
+
+
+class _Traits:
+    """The rules' answers for a person on file, worked out once per combination of the traits
+    they depend on (a county has 100,000 people but only a few hundred combinations)."""
+
+    def __init__(self, rules: RuleConfig) -> None:
+        self.rules = rules
+        self._memo: dict[tuple[Any, ...], tuple[CadenceRule | None, bool, bool]] = {}
+
+    def answers(self, *key: Any) -> tuple[CadenceRule | None, bool, bool]:
+        """(visit cadence, 生活补贴 eligible, 护理补贴 eligible) for (category, components, grade,
+        has certificate, lives alone, 低保, 特困, 防返贫监测, 低收入)."""
+        found = self._memo.get(key)
+        if found is None:
+            category, components, grade, has_cert, alone, dibao, tekun, fanpin, low_income = key
+            facts = PersonFacts(
+                birth_date=date(2000, 1, 1), category=category, component_categories=parse_components(components),
+                grade=grade, has_certificate=bool(has_cert), status=PersonStatus.ACTIVE, lives_alone=bool(alone),
+                dibao=bool(dibao), tekun=bool(tekun), fanpin_monitor=bool(fanpin), low_income=bool(low_income),
+            )
+            found = (cadence_for(facts, self.rules.cadence),
+                     living_subsidy_eligibility(facts, self.rules.subsidy).eligible,
+                     care_subsidy_eligibility(facts, self.rules.subsidy).eligible)
+            self._memo[key] = found
+        return found
+
+
+def _subtree_select(root_id: uuid.UUID) -> Any:
+    tree = select(Area.id).where(Area.id == root_id).cte("report_tree", recursive=True)
+    tree = tree.union_all(select(Area.id).where(Area.parent_id == tree.c.id))
+    return select(tree.c.id)
 
 
 def _root_area(
@@ -382,34 +482,39 @@ def _root_area(
     raise ValidationError.single("area", _("请选择要编制月报的乡镇或村"), _("地区"))
 
 
-def _units(
-    root: AreaInfo, directory: Mapping[uuid.UUID, AreaInfo], session: Any
-) -> tuple[list[AreaInfo], dict[uuid.UUID, uuid.UUID]]:
+def _units(root: AreaInfo, directory: Mapping[uuid.UUID, AreaInfo]) -> tuple[list[AreaInfo], dict[uuid.UUID, uuid.UUID]]:
     """The row areas and, for every area below the root, the row it is counted in."""
     if root.level is AreaLevel.VILLAGE:
         units = [root]
     else:
         units = sorted((i for i in directory.values() if i.parent_id == root.id), key=lambda i: i.code)
+    children: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for info in directory.values():
+        if info.parent_id is not None:
+            children[info.parent_id].append(info.id)
     unit_of: dict[uuid.UUID, uuid.UUID] = {}
     for unit in units:
-        for area in subtree_ids(session, [unit.id]):
+        stack = [unit.id]
+        while stack:
+            area = stack.pop()
             unit_of[area] = unit.id
+            stack.extend(children.get(area, ()))
     return units, unit_of
 
 
-def _states_at(session: Any, case_type: CaseType, as_of: date, area_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """Each case's stage on `as_of`, replayed from its timeline (the last step by then)."""
-    model = HomeModificationCase if case_type is CaseType.MODIFICATION else RehabReferral
-    cases = select(model.id).join(Person, Person.id == model.person_id).where(Person.area_id.in_(area_ids))
-    states: dict[uuid.UUID, str] = {}
-    rows = session.execute(
-        select(CaseEvent.case_id, CaseEvent.to_state)
+def _states_at(session: Any, case_type: CaseType, as_of: date, cases: Any) -> dict[object, str]:
+    """Each case's stage on `as_of`, replayed from its timeline: the last step taken by then."""
+    last = (
+        select(
+            raw(CaseEvent.case_id).label("case_id"), CaseEvent.to_state,
+            func.row_number().over(partition_by=CaseEvent.case_id,
+                                   order_by=(CaseEvent.on_date.desc(), CaseEvent.at.desc(),
+                                             CaseEvent.id.desc())).label("rn"),
+        )
         .where(CaseEvent.case_type == case_type, CaseEvent.on_date <= as_of, CaseEvent.case_id.in_(cases))
-        .order_by(CaseEvent.on_date, CaseEvent.at)
+        .subquery()
     )
-    for case_id, state in rows:
-        states[case_id] = state
-    return states
+    return dict(session.execute(select(last.c.case_id, last.c.to_state).where(last.c.rn == 1)).all())
 
 
 def _referral_state(state: str) -> ReferralState:
@@ -432,44 +537,37 @@ def _sum_or_none(values: Iterable[int | None]) -> int | None:
 
 
 def _indicators(
-    session: Any,
-    on_file: list[tuple[Any, Any]],
-    rules: RuleConfig,
-    year: int,
-    as_of: date,
-    total: UnitFigures,
-    year_target: int | None,
-    area_ids: list[uuid.UUID],
-    referral_states: Mapping[uuid.UUID, str],
+    on_file: list[OnFile], as_of: date, total: UnitFigures, year_target: int | None,
+    needs: list[Any], referrals: list[Any], referral_states: dict[object, str],
 ) -> list[Indicator]:
-    living_eligible = [p for p, f in on_file if living_subsidy_eligibility(f, rules.subsidy).eligible]
-    care_eligible = [p for p, f in on_file if care_subsidy_eligibility(f, rules.subsidy).eligible]
-    poor = [p for p, f in on_file if f.dibao or f.tekun or f.low_income or f.fanpin_monitor]
-    adults = [p for p, _f in on_file if age_on(p.birth_date, as_of) >= PENSION_MIN_AGE]
-    children = [p for p, _f in on_file if SCHOOL_AGES[0] <= age_on(p.birth_date, as_of) <= SCHOOL_AGES[1]]
-    on_file_ids = {p.id for p, _f in on_file}
-    served = {"session": session, "year": year, "as_of": as_of, "on_file": on_file_ids, "area_ids": area_ids,
-              "referral_states": referral_states}
-    rehab_need, rehab_served = _served(kind=NeedKind.REHABILITATION,
-                                       served_states={ReferralState.IN_SERVICE, ReferralState.COMPLETED}, **served)
-    device_need, device_served = _served(kind=NeedKind.ASSISTIVE_DEVICE, served_states={ReferralState.COMPLETED},
-                                         kinds={ReferralServiceKind.DEVICE_FITTING}, **served)
+    living_eligible = [p for p in on_file if p.living_eligible]
+    care_eligible = [p for p in on_file if p.care_eligible]
+    poor = [p for p in on_file if p.poor]
+    adults = [p for p in on_file if age_on(p.birth_date, as_of) >= PENSION_MIN_AGE]
+    children = [p for p in on_file if SCHOOL_AGES[0] <= age_on(p.birth_date, as_of) <= SCHOOL_AGES[1]]
+    enrolled = {s.value for s in ENROLLED}
+    on_file_ids = {p.id for p in on_file}
+    rehab_need, rehab_served = _served(NeedKind.REHABILITATION, {ReferralState.IN_SERVICE, ReferralState.COMPLETED},
+                                       None, as_of, on_file_ids, needs, referrals, referral_states)
+    device_need, device_served = _served(NeedKind.ASSISTIVE_DEVICE, {ReferralState.COMPLETED},
+                                         ReferralServiceKind.DEVICE_FITTING.value, as_of, on_file_ids, needs,
+                                         referrals, referral_states)
     return [
-        Indicator(_("困难残疾人生活补贴覆盖率"), sum(p.living_subsidy_receiving for p in living_eligible),
+        Indicator(_("困难残疾人生活补贴覆盖率"), sum(p.living_receiving for p in living_eligible),
                   len(living_eligible), 1.0, "100%", _(N_("按规则表符合生活补贴条件的在册残疾人中，正在领取的比例"))),
-        Indicator(_("重度残疾人护理补贴覆盖率"), sum(p.care_subsidy_receiving for p in care_eligible),
+        Indicator(_("重度残疾人护理补贴覆盖率"), sum(p.care_receiving for p in care_eligible),
                   len(care_eligible), 1.0, "100%", _(N_("按规则表符合护理补贴条件的在册残疾人中，正在领取的比例"))),
-        Indicator(_("符合条件的残疾人纳入最低生活保障比例"), sum(p.dibao or p.tekun for p in poor), len(poor), 1.0,
+        Indicator(_("符合条件的残疾人纳入最低生活保障比例"), sum(p.dibao_or_tekun for p in poor), len(poor), 1.0,
                   "100%", _(N_("家庭被标为低保、特困、低收入或防返贫监测的在册残疾人中，已纳入低保或特困供养的比例"))),
         Indicator(_("残疾人城乡居民基本养老保险参保率"), sum(p.pension_insured for p in adults), len(adults), 0.90,
                   ">90%", _(N_("16 周岁及以上在册残疾人中已参保的比例"))),
-        Indicator(_("残疾人城乡居民基本医疗保险参保率"), sum(p.medical_insured for p, _f in on_file), len(on_file), 0.95,
+        Indicator(_("残疾人城乡居民基本医疗保险参保率"), sum(p.medical_insured for p in on_file), len(on_file), 0.95,
                   ">95%", _(N_("在册残疾人中已参保的比例"))),
         Indicator(_("有康复需求的残疾人基本康复服务覆盖率"), rehab_served, rehab_need, 0.85, "85%",
                   _(N_("本年提出康复需求的在册残疾人中，需求已解决或转介已进入服务的比例"))),
         Indicator(_("有适配需求的残疾人辅助器具适配率"), device_served, device_need, 0.85, "85%",
                   _(N_("本年提出辅助器具需求的在册残疾人中，需求已解决或辅具已适配的比例"))),
-        Indicator(_("残疾儿童少年义务教育入学率"), sum(p.school_status in ENROLLED for p in children), len(children),
+        Indicator(_("残疾儿童少年义务教育入学率"), sum(p.school_status in enrolled for p in children), len(children),
                   0.97, "97%", _(N_("6–15 周岁在册残疾儿童少年中在普通学校、随班就读、特教学校或送教上门的比例"))),
         Indicator(_("困难残疾人家庭无障碍改造数"), total.modifications_closed, year_target or 0, None,
                   _("{n} 户").format(n=year_target) if year_target is not None else _("未设定"),
@@ -478,28 +576,20 @@ def _indicators(
 
 
 def _served(
-    *, session: Any, kind: NeedKind, year: int, as_of: date, on_file: set[uuid.UUID], area_ids: list[uuid.UUID],
-    referral_states: Mapping[uuid.UUID, str], served_states: set[ReferralState],
-    kinds: set[ReferralServiceKind] | None = None,
+    kind: NeedKind, served_states: set[ReferralState], service: str | None, as_of: date, on_file: set[object],
+    needs: list[Any], referrals: list[Any], referral_states: dict[object, str],
 ) -> tuple[int, int]:
-    """(people with such a need raised this year, those whose need was met or whose referral
-    reached one of `served_states` by `as_of`)."""
-    needs = session.execute(
-        select(Need.id, Need.person_id, Need.status, Need.resolved_on).join(Person, Person.id == Need.person_id)
-        .where(Person.area_id.in_(area_ids), Need.kind == kind, Need.raised_on.between(date(year, 1, 1), as_of))
-    ).all()
-    people = {n.person_id for n in needs if n.person_id in on_file}
-    served = {n.person_id for n in needs if n.person_id in people and n.status is NeedStatus.MET
-              and n.resolved_on is not None and n.resolved_on <= as_of}
-    need_ids = {n.id: n.person_id for n in needs if n.person_id in people}
-    rows = session.execute(
-        select(RehabReferral.id, RehabReferral.need_id, RehabReferral.service_kind)
-        .join(Person, Person.id == RehabReferral.person_id)
-        .where(Person.area_id.in_(area_ids), RehabReferral.referred_on <= as_of)
-    )
-    for ref_id, need_id, service in rows:
+    """(people on file with such a need raised this year, those whose need was met or whose
+    referral for it reached one of `served_states` by `as_of`)."""
+    of_kind = [(need, person, status, resolved_on) for need, person, need_kind, status, resolved_on in needs
+               if need_kind == kind.value and person in on_file]
+    people = {person for _n, person, _s, _r in of_kind}
+    served = {person for _n, person, status, resolved_on in of_kind
+              if status == NeedStatus.MET.value and resolved_on is not None and resolved_on <= as_of}
+    need_person = {need: person for need, person, _s, _r in of_kind}
+    for ref_id, _person, need_id, service_kind, _on in referrals:
         state = referral_states.get(ref_id)
-        if (need_id in need_ids and state is not None and _referral_state(state) in served_states
-                and (kinds is None or service in kinds)):
-            served.add(need_ids[need_id])
+        if (need_id in need_person and state is not None and _referral_state(state) in served_states
+                and (service is None or service_kind == service)):
+            served.add(need_person[need_id])
     return len(people), len(served)

@@ -144,18 +144,25 @@ ROLE_TABLE = {
     ("assessed", "approved"): {UserRole.COUNTY_STAFF, UserRole.ADMIN},
     ("approved", "fitted"): set(UserRole),
     ("fitted", "revisited"): set(UserRole),
+    # refusing is the decision of the level that reviews
+    ("applied", "not_accepted"): set(UserRole),
+    ("village_reviewed", "not_accepted"): {UserRole.TOWNSHIP_STAFF, UserRole.COUNTY_STAFF, UserRole.ADMIN},
+    ("township_reviewed", "not_accepted"): set(UserRole),
+    ("assessed", "not_accepted"): {UserRole.COUNTY_STAFF, UserRole.ADMIN},
+    ("approved", "not_completed"): set(UserRole),
 }
 
 
 @pytest.mark.parametrize(("pair", "role"), [(pair, role) for pair in ROLE_TABLE for role in UserRole])
 def test_device_steps_are_taken_by_the_right_level(pair, role):
     source, target = pair
+    reason = "原因" if target.startswith("not_") else None
     if role in ROLE_TABLE[pair]:
-        assert DEVICE_FITTING.check(source, target, role=role, reason=None).target == target
+        assert DEVICE_FITTING.check(source, target, role=role, reason=reason).target == target
         assert target in [t.target for t in DEVICE_FITTING.allowed(source, role)]
     else:
         with pytest.raises(TransitionRefused, match="须由"):
-            DEVICE_FITTING.check(source, target, role=role, reason=None)
+            DEVICE_FITTING.check(source, target, role=role, reason=reason)
         assert target not in [t.target for t in DEVICE_FITTING.allowed(source, role)]
 
 
