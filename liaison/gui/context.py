@@ -15,7 +15,7 @@ from liaison.gui.settings import GuiSettings
 
 
 class DataEvents(QObject):
-    """`changed(kind)` after a save: "person", "visit", "need", "workspace"."""
+    """`changed(kind)` after a save: "person", "visit", "need", "case", "workspace"."""
 
     changed = Signal(str)
 

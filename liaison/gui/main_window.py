@@ -27,6 +27,7 @@ from liaison.core.services.workspace import active_people_count, workspace_name
 from liaison.gui import windows
 from liaison.gui.context import GuiContext
 from liaison.gui.dialogs import Message
+from liaison.gui.pages.cases import ModificationPage, ReferralPage
 from liaison.gui.pages.planned import PlannedPage
 from liaison.gui.pages.roster import RosterPage
 from liaison.gui.pages.settings import SettingsPage
@@ -78,6 +79,8 @@ class MainWindow(QMainWindow):
             "queue": lambda: WorkQueuePage(ctx),
             "roster": lambda: RosterPage(ctx),
             "visits": lambda: VisitsPage(ctx),
+            "modification": lambda: ModificationPage(ctx),
+            "referral": lambda: ReferralPage(ctx),
             "settings": lambda: SettingsPage(ctx),
         }
         for index, (key, title) in enumerate(PAGES, start=1):

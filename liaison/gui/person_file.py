@@ -28,13 +28,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from liaison.core.enums import N_, NeedStatus, PersonStatus, label
+from liaison.core.enums import (
+    N_,
+    OPEN_NEED_STATUSES,
+    CaseType,
+    NeedKind,
+    NeedStatus,
+    PersonStatus,
+    label,
+)
 from liaison.core.errors import LiaisonError, ValidationError
 from liaison.core.i18n import _
 from liaison.core.models import Need
 from liaison.core.services import audit, persons, visits
 from liaison.core.services.areas import PERSON_LEVELS, AreaInfo, area_directory, list_areas
+from liaison.core.services.case_lists import cases_of_need
+from liaison.core.services.modifications import FINAL_STAGES as MODIFICATION_FINAL
 from liaison.core.services.person_file import PersonFile, open_person_file
+from liaison.core.services.referrals import CLOSED_STATES as REFERRAL_CLOSED
+from liaison.core.services.referrals import REFERRABLE_NEEDS
 from liaison.gui import windows
 from liaison.gui.context import GuiContext
 from liaison.gui.dialogs import Message, UnsavedChanges, UnsavedChoice
@@ -229,6 +241,7 @@ class PersonFileDialog(QDialog):
         self._dirty = False
         self._emitting = False
         self._areas: dict[uuid.UUID, AreaInfo] = {}
+        self._need_cases: list[tuple[CaseType, uuid.UUID]] = []
         self.setModal(False)
         self.setWindowFlag(Qt.WindowType.WindowMinMaxButtonsHint, True)
         self.form = PersonForm(ctx, self._area_choices(), columns=form_columns(ctx), parent=self)
@@ -301,11 +314,20 @@ class PersonFileDialog(QDialog):
         self.needs_table.selectionModel().currentRowChanged.connect(self._show_need_history)
         self.needs_count = QLabel()
         self.need_status_button = _button(_("更改需求状态(&G)…"), self.change_need_status)
+        self.need_apply_button = _button(_("申请改造(&P)…"), self.apply_for_selected_need)
+        self.need_apply_button.setToolTip(_("为这项需求申请无障碍改造"))
+        self.need_refer_button = _button(_("转介(&Z)…"), self.refer_selected_need)
+        self.need_refer_button.setToolTip(_("把这项需求转介给定点机构"))
+        self.need_case_button = _button(_("查看案例(&K)"), self.open_selected_need_case)
+        self.need_case_button.setToolTip(_("打开为这项需求办理的改造或转介"))
         self.need_history_model = RecordTableModel(need_history_columns(), self)
         self.need_history_table = record_table(self.need_history_model, _("该需求的处理经过"))
+        self._update_need_buttons(None)
         history_caption = QLabel(_("该需求的处理经过："))
         history_caption.setBuddy(self.need_history_table)
-        return self._records_page(self.needs_count, self.needs_table, [self.need_status_button],
+        buttons = [self.need_status_button, self.need_apply_button, self.need_refer_button,
+                   self.need_case_button]
+        return self._records_page(self.needs_count, self.needs_table, buttons,
                                   history_caption, self.need_history_table)
 
     def _visits_page(self) -> QWidget:
@@ -316,17 +338,24 @@ class PersonFileDialog(QDialog):
         return self._records_page(self.visits_count, self.visits_table, [self.visit_button])
 
     def _cases_page(self) -> QWidget:
-        note = QLabel(_("无障碍改造和康复转介的办理（审核、施工、验收、转介、结案）"
-                        "请到“无障碍改造”和“康复转介”页面进行；这里只列出此人的案例。"))
+        note = QLabel(_("此人的无障碍改造案例和康复转介。选中一行按 Enter 或双击，"
+                        "在案例窗口中查看经过、办理下一步、添加照片。"))
         note.setWordWrap(True)
         self.cases_model = RecordTableModel(modification_columns(), self)
         self.cases_table = record_table(self.cases_model, _("无障碍改造案例"))
         self.referrals_model = RecordTableModel(referral_columns(), self)
         self.referrals_table = record_table(self.referrals_model, _("康复转介"))
+        for table, case_type in ((self.cases_table, CaseType.MODIFICATION),
+                                 (self.referrals_table, CaseType.REFERRAL)):
+            # Enter, or a double-click
+            table.activated.connect(lambda index, t=case_type: self._open_case_row(t, index.row()))
         cases_caption, referrals_caption = QLabel(_("无障碍改造：")), QLabel(_("康复转介："))
         cases_caption.setBuddy(self.cases_table)
         referrals_caption.setBuddy(self.referrals_table)
-        return self._records_page(note, cases_caption, self.cases_table, [],
+        self.apply_case_button = _button(_("申请无障碍改造(&M)…"), lambda: self.apply_modification())
+        self.new_referral_button = _button(_("康复转介(&R)…"), lambda: self.refer_need())
+        return self._records_page(note, [self.apply_case_button, self.new_referral_button],
+                                  cases_caption, self.cases_table,
                                   referrals_caption, self.referrals_table)
 
     def _history_page(self) -> QWidget:
@@ -497,7 +526,7 @@ class PersonFileDialog(QDialog):
 
     def _on_data_changed(self, kind: str) -> None:
         """Another window saved something: show it (the form only when it has no edits)."""
-        if self._emitting or self.person_id is None or kind not in ("person", "visit", "need"):
+        if self._emitting or self.person_id is None or kind not in ("person", "visit", "need", "case"):
             return
         if kind == "person" and not self._dirty:
             self._reload()
@@ -621,6 +650,7 @@ class PersonFileDialog(QDialog):
         row = next((i for i, n in enumerate(rows) if n.id == need_id), None)
         if row is None:
             self.need_history_model.set_rows([])
+            self._update_need_buttons(None)
         else:
             self.needs_table.selectRow(row)
         self.need_status_button.setEnabled(row is not None)
@@ -633,10 +663,67 @@ class PersonFileDialog(QDialog):
             self.needs_table.selectRow(current.row())  # the row acted on is the one highlighted
         if need is None:
             self.need_history_model.set_rows([])
+            self._update_need_buttons(None)
             return
         with self.ctx.workspace.uow() as uow:
             entries = audit.history(uow, "need", need.id)
+            linked = cases_of_need(uow, need.id)
         self.need_history_model.set_rows(need_history_rows(entries))
+        self._update_need_buttons(need, linked)
+
+    def _update_need_buttons(self, need: Need | None,
+                             linked: list[tuple[CaseType, uuid.UUID]] | None = None) -> None:
+        """申请改造 for a home-modification need, 转介 for a rehabilitation or device need
+        (each while the need is open and has no case under way), 查看案例 once it has one."""
+        linked = linked or []
+        self._need_cases = linked
+        active = need is not None and any(self._case_is_open(t, cid) for t, cid in linked)
+        is_open = need is not None and need.status in OPEN_NEED_STATUSES
+        modification = need is not None and need.kind is NeedKind.HOME_MODIFICATION
+        referrable = need is not None and need.kind in REFERRABLE_NEEDS
+        self.need_apply_button.setVisible(modification)
+        self.need_apply_button.setEnabled(modification and is_open and not active)
+        self.need_refer_button.setVisible(referrable)
+        self.need_refer_button.setEnabled(referrable and is_open and not active)
+        self.need_case_button.setVisible(bool(linked))
+        self.need_case_button.setEnabled(bool(linked))
+
+    def _case_is_open(self, case_type: CaseType, case_id: uuid.UUID) -> bool:
+        if self.file is None:
+            return False
+        if case_type is CaseType.MODIFICATION:
+            return any(c.id == case_id and c.stage not in MODIFICATION_FINAL
+                       for c in self.file.modification_cases)
+        return any(r.id == case_id and r.state not in REFERRAL_CLOSED for r in self.file.referrals)
+
+    def apply_for_selected_need(self) -> None:
+        need = self._selected_need()
+        if need is not None:
+            self.apply_modification(need.id)
+
+    def refer_selected_need(self) -> None:
+        need = self._selected_need()
+        if need is not None:
+            self.refer_need(need.id)
+
+    def open_selected_need_case(self) -> None:
+        """The newest case opened for the selected need."""
+        if self._need_cases:
+            case_type, case_id = self._need_cases[-1]
+            windows.open_case(self.ctx, self, case_type, case_id)
+
+    def apply_modification(self, need_id: uuid.UUID | None = None) -> None:
+        if self.person_id is not None:
+            windows.open_new_modification(self.ctx, self, self.person_id, need_id)
+
+    def refer_need(self, need_id: uuid.UUID | None = None) -> None:
+        if self.person_id is not None:
+            windows.open_new_referral(self.ctx, self, self.person_id, need_id)
+
+    def _open_case_row(self, case_type: CaseType, row: int) -> None:
+        model = self.cases_model if case_type is CaseType.MODIFICATION else self.referrals_model
+        if 0 <= row < model.rowCount():
+            windows.open_case(self.ctx, self, case_type, model.row_at(row).id)
 
     def select_need(self, need_id: uuid.UUID) -> None:
         """Select a need in the 需求 table (as arrow keys would)."""

@@ -711,10 +711,18 @@ def modification_columns() -> list[Column]:
     ]
 
 
+def referral_state_text(referral: Any) -> str:
+    """The state, and for 辅具适配 the step it has reached: "服务中（审批）"."""
+    text = label(referral.state)
+    if referral.device_step is not None:
+        text += _("（{step}）").format(step=label(referral.device_step))
+    return text
+
+
 def referral_columns() -> list[Column]:
     return [
         (_("服务类型"), lambda r: label(r.service_kind)),
-        (_("状态"), lambda r: label(r.state)),
+        (_("状态"), referral_state_text),
         (_("状态日期"), lambda r: format_date(r.state_on)),
         (_("转介日期"), lambda r: format_date(r.referred_on)),
         (_("结案日期"), lambda r: format_date(r.closed_on)),

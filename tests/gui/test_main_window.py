@@ -20,6 +20,7 @@ from liaison.gui.app import BASE_POINT_SIZE, apply_font_scale
 from liaison.gui.context import GuiContext
 from liaison.gui.dialogs import UnsavedChoice
 from liaison.gui.main_window import PAGES, MainWindow
+from liaison.gui.pages.cases import ModificationPage, ReferralPage
 from liaison.gui.pages.planned import PlannedPage
 from liaison.gui.pages.roster import RosterPage
 from liaison.gui.pages.work_queue import WorkQueuePage
@@ -91,12 +92,24 @@ def test_navigation_has_every_page_and_ctrl_digits_switch(qtbot, window):
 
 
 def test_pages_not_built_yet_say_so_and_offer_no_buttons(qtbot, window):
-    for key in ("modification", "referral", "reports", "exchange"):
+    for key in ("reports", "exchange"):
         page = window.pages[key]
         assert isinstance(page, PlannedPage)
         texts = " ".join(label.text() for label in page.findChildren(QLabel))
         assert "尚在开发中" in texts
         assert page.findChildren(QPushButton) == []
+
+
+def test_case_pages_are_the_case_lists(qtbot, window):
+    modification = window.pages["modification"]
+    referral = window.pages["referral"]
+    assert isinstance(modification, ModificationPage) and isinstance(referral, ReferralPage)
+    qtbot.waitUntil(lambda: modification.result is not None and referral.result is not None, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget() is modification
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget() is referral
+    assert referral.count_label.text() == "没有符合条件的案件"
 
 
 def test_status_bar_names_the_workspace_user_and_counts(qtbot, window):

@@ -551,12 +551,13 @@ def test_visits_are_listed_newest_first_and_refreshed_when_a_visit_is_saved(
     assert "共 2 次走访" in dialog.visits_count.text()
 
 
-def test_cases_tab_points_to_the_case_pages(qtbot, ctx, area_tree):
+def test_cases_tab_says_how_to_open_a_case(qtbot, ctx, area_tree):
     dialog = open_dialog(qtbot, ctx, add(ctx, area_tree.village))
     dialog.select_section("cases")
     assert dialog.cases_model.rowCount() == 0 and dialog.referrals_model.rowCount() == 0
     texts = [w.text() for w in dialog.tabs.currentWidget().findChildren(person_file.QLabel)]
-    assert any("“无障碍改造”和“康复转介”页面" in t for t in texts)
+    assert any("按 Enter 或双击" in t for t in texts)
+    assert dialog.apply_case_button.isEnabled() and dialog.new_referral_button.isEnabled()
 
 
 # --- inputs that depend on each other -------------------------------------------------------
