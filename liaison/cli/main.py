@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from liaison import __version__
 from liaison.core.errors import LiaisonError
@@ -155,6 +155,41 @@ def build_parser() -> argparse.ArgumentParser:
     monthly.add_argument("--checked-by", metavar="NAME", default="", help=_("审核人姓名（默认留空待签）"))
     monthly.add_argument("--json", action="store_true", help=_("输出 JSON（文件路径、页数和提示）"))
     monthly.set_defaults(handler=cmd_report_monthly)
+
+    person_form = report_commands.add_parser("person", help=_("一人一档档案表"))
+    person_form.add_argument("key", metavar="ID", help=_("身份证号、残疾人证号或档案编号"))
+    person_form.add_argument("--out", required=True, metavar="FILE.pdf", help=_("输出文件"))
+    person_form.add_argument("--reveal-id", action="store_true", help=_("打印完整身份证号（默认隐去中间部分）"))
+    person_form.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    person_form.set_defaults(handler=cmd_report_person)
+
+    visit_form = report_commands.add_parser("visit-form", help=_("入户访视记录表：空白、带人员信息或已填写的"))
+    visit_form.add_argument("--person", metavar="ID", help=_("预先填好这个人的信息（身份证号、证号或档案编号）"))
+    visit_form.add_argument("--visit", metavar="VISIT_ID", help=_("打印这次已记录的走访"))
+    visit_form.add_argument("--unit", metavar="NAME", default="", help=_("填报单位（默认为人员所在村）"))
+    visit_form.add_argument("--out", required=True, metavar="FILE.pdf", help=_("输出文件"))
+    visit_form.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    visit_form.set_defaults(handler=cmd_report_visit_form)
+
+    for name, help_text, handler in (
+        ("acceptance", _("无障碍改造竣工验收单"), "acceptance"),
+        ("referral", _("康复转介单（含回执）"), "referral"),
+    ):
+        form = report_commands.add_parser(name, help=help_text)
+        form.add_argument("case_id", metavar="CASE_ID", help=_("案件编号（见 liaison cases --json）"))
+        form.add_argument("--out", required=True, metavar="FILE.pdf", help=_("输出文件"))
+        form.add_argument("--reveal-id", action="store_true", help=_("打印完整身份证号（默认隐去中间部分）"))
+        form.add_argument("--json", action="store_true", help=_("输出 JSON"))
+        form.set_defaults(handler=cmd_report_case_form, form=handler)
+
+    notice = report_commands.add_parser("notice", help=_("无障碍改造拟改造对象公示名单（身份证号始终隐去中间部分）"))
+    notice.add_argument("--area", required=True, metavar="CODE", help=_("乡镇或村的区划代码"))
+    notice.add_argument("--year", type=_positive_int, help=_("年度（默认今年）"))
+    notice.add_argument("--objections-to", metavar="TEXT", default="", help=_("异议受理单位（默认留空待填）"))
+    notice.add_argument("--phone", metavar="PHONE", default="", help=_("联系电话（默认留空待填）"))
+    notice.add_argument("--out", required=True, metavar="FILE.pdf", help=_("输出文件"))
+    notice.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    notice.set_defaults(handler=cmd_report_notice)
 
     export = commands.add_parser("export", help=_("导出 Excel"))
     export_commands = export.add_subparsers(dest="export_command", metavar="WHAT", required=True,
@@ -558,3 +593,91 @@ def cmd_export_roster(args: argparse.Namespace) -> int:
     else:
         print(_("已导出花名册 {n} 人：{path}").format(n=result.rows, path=out))
     return EXIT_OK
+
+
+def _report_done(args: argparse.Namespace, what: str, result: Any) -> int:
+    from liaison.cli.output import print_json
+
+    if args.json:
+        print_json({"format": 1, "path": str(result.path), "pages": result.pages,
+                    "warnings": list(result.warnings)})
+        return EXIT_OK
+    for warning in result.warnings:
+        print(_("注意：{w}").format(w=warning), file=sys.stderr)
+    print(_("已写出{what}：{path}（{n} 页）").format(what=what, path=result.path, n=result.pages))
+    return EXIT_OK
+
+
+def _case_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text.strip())
+    except ValueError:
+        raise LiaisonError(_("“{t}”不是案件编号").format(t=text)) from None
+
+
+def cmd_report_person(args: argparse.Namespace) -> int:
+    from liaison.core.services.persons import find_person
+    from liaison.reports.forms import write_person_file_pdf
+
+    out = _out_path(args.out, (".pdf",))
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            person = find_person(uow, ws.system_actor, args.key)
+            result = write_person_file_pdf(uow, ws.system_actor, person.id, out, rules=ws.rules, today=_today(args),
+                                           reveal_id=args.reveal_id)
+    finally:
+        ws.close()
+    return _report_done(args, _("一人一档档案表"), result)
+
+
+def cmd_report_visit_form(args: argparse.Namespace) -> int:
+    from liaison.core.services.persons import find_person
+    from liaison.reports.forms import write_visit_record_pdf
+
+    out = _out_path(args.out, (".pdf",))
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            person_id = find_person(uow, ws.system_actor, args.person).id if args.person else None
+            visit_id = _case_id(args.visit) if args.visit else None
+            result = write_visit_record_pdf(uow, ws.system_actor, out, visit_id=visit_id, person_id=person_id,
+                                            unit=args.unit, today=_today(args))
+    finally:
+        ws.close()
+    return _report_done(args, _("入户访视记录表"), result)
+
+
+def cmd_report_case_form(args: argparse.Namespace) -> int:
+    from liaison.reports.forms import write_acceptance_pdf, write_referral_slip_pdf
+
+    out = _out_path(args.out, (".pdf",))
+    case_id = _case_id(args.case_id)
+    write, what = ((write_acceptance_pdf, _("竣工验收单")) if args.form == "acceptance"
+                   else (write_referral_slip_pdf, _("康复转介单")))
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            result = write(uow, ws.system_actor, ws.files, case_id, out, rules=ws.rules, today=_today(args),
+                           reveal_id=args.reveal_id)
+    finally:
+        ws.close()
+    return _report_done(args, what, result)
+
+
+def cmd_report_notice(args: argparse.Namespace) -> int:
+    from liaison.core.services.areas import get_area_by_code
+    from liaison.reports.forms import write_public_notice_pdf
+
+    out = _out_path(args.out, (".pdf",))
+    today = _today(args)
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            area = get_area_by_code(uow, args.area)
+            result = write_public_notice_pdf(uow, ws.system_actor, out, rules=ws.rules, today=today, area_id=area.id,
+                                             year=args.year or today.year, objections_to=args.objections_to,
+                                             phone=args.phone)
+    finally:
+        ws.close()
+    return _report_done(args, _("公示名单"), result)

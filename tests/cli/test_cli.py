@@ -729,3 +729,38 @@ def test_export_roster_masks_ids_unless_asked(on_demo, demo, tmp_path):
 def test_export_roster_names_an_unknown_column(on_demo, tmp_path):
     result = on_demo("export", "roster", "--out", str(tmp_path / "r.xlsx"), "--columns", "name,shoe_size")
     assert result.code == 1 and "未知的列“shoe_size”" in result.err and "id_number（身份证号）" in result.err
+
+
+def _first_case(on_demo, kind: str, stage: str | None = None) -> str:
+    args = ["cases", "--kind", kind, "--json"] + (["--stage", stage] if stage else [])
+    return on_demo(*args).json()["cases"][0]["id"]
+
+
+def test_report_forms_write_pdfs(on_demo, demo, tmp_path):
+    person = demo.people[0]
+    made = {
+        "person": on_demo("report", "person", person.id_number, "--out", str(tmp_path / "p.pdf"), "--json"),
+        "blank": on_demo("report", "visit-form", "--out", str(tmp_path / "b.pdf"), "--json"),
+        "visit-person": on_demo("report", "visit-form", "--person", person.id_number, "--out",
+                                str(tmp_path / "v.pdf"), "--json"),
+        "acceptance": on_demo("report", "acceptance", _first_case(on_demo, "modification"), "--out",
+                              str(tmp_path / "a.pdf"), "--json"),
+        "referral": on_demo("report", "referral", _first_case(on_demo, "referral"), "--out",
+                            str(tmp_path / "r.pdf"), "--json"),
+        "notice": on_demo("report", "notice", "--area", person.village_code[:9], "--out",
+                          str(tmp_path / "n.pdf"), "--json"),
+    }
+    for name, result in made.items():
+        assert result.code == 0, (name, result.err)
+        data = result.json()
+        assert data["pages"] >= 1 and Path(data["path"]).read_bytes().startswith(b"%PDF-"), name
+
+
+def test_report_forms_refuse_bad_ids(on_demo, tmp_path):
+    referral = _first_case(on_demo, "referral")
+    wrong = on_demo("report", "acceptance", referral, "--out", str(tmp_path / "a.pdf"))
+    assert wrong.code == 1 and "找不到该改造案件" in wrong.err
+    nonsense = on_demo("report", "referral", "abc", "--out", str(tmp_path / "r.pdf"))
+    assert nonsense.code == 1 and "“abc”不是案件编号" in nonsense.err
+    nobody = on_demo("report", "person", "110101199003070000", "--out", str(tmp_path / "p.pdf"))
+    assert nobody.code == 1 and not (tmp_path / "p.pdf").exists()
