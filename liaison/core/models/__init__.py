@@ -14,6 +14,7 @@ from liaison.core.models.cases import (
 )
 from liaison.core.models.person import Person, PersonSearchTerm
 from liaison.core.models.setting import Setting
+from liaison.core.models.sync import SyncBase, SyncConflict, SyncDevice, SyncDuplicate, SyncPackage
 from liaison.core.models.user import User, UserArea
 from liaison.core.models.visit import FollowUp, Need, Visit
 
@@ -33,6 +34,11 @@ __all__ = [
     "PersonSearchTerm",
     "RehabReferral",
     "Setting",
+    "SyncBase",
+    "SyncConflict",
+    "SyncDevice",
+    "SyncDuplicate",
+    "SyncPackage",
     "Synced",
     "User",
     "UserArea",

@@ -1,0 +1,126 @@
+"""Rows as they travel: which tables go from a village to the county, in which order, which
+columns stay local, and the JSON form of each value (checked strictly on the way in)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, DateTime, Enum, Integer, String, Table, Text, Uuid
+from sqlalchemy.types import JSON
+
+from liaison.core.errors import LiaisonError
+from liaison.core.i18n import _
+from liaison.core.models import Base
+
+# what a village or township sends, parents before children
+DEVICE_TABLES = ("institution", "person", "visit", "need", "follow_up", "modification_case", "modification_item",
+                 "rehab_referral", "case_event")
+# what the county sends back besides acknowledgements and decisions
+HUB_TABLES = ("person",)
+# stored per workspace, not shared: the search number and sort key are rebuilt on arrival;
+# row_version guards local edits; updated_at is when this workspace last changed the row
+# visitor_user_id names an account of the device's own, unknown elsewhere
+LOCAL_COLUMNS = frozenset({"search_no", "name_sort", "row_version", "updated_at", "visitor_user_id"})
+# tables whose area travels as its code (区划代码): area ids differ between workspaces
+AREA_TABLES = ("person", "institution")
+TABLE_LABELS = {
+    "institution": "定点机构", "person": "人员档案", "visit": "走访记录", "need": "需求", "follow_up": "跟进事项",
+    "modification_case": "改造案件", "modification_item": "改造项目", "rehab_referral": "康复转介",
+    "case_event": "案件进度",
+}
+
+
+class RecordError(LiaisonError):
+    """A row in a package is malformed (unknown column, wrong type)."""
+
+
+def table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+def shared_columns(name: str) -> list[str]:
+    return [c.name for c in table(name).columns if c.name not in LOCAL_COLUMNS]
+
+
+def encode_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str | float):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return value
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def encode_row(name: str, row: Any) -> dict[str, Any]:
+    return {column: encode_value(getattr(row, column)) for column in shared_columns(name)}
+
+
+def decode_row(name: str, data: Any) -> dict[str, Any]:
+    """The row's values as Python objects; RecordError names what is wrong."""
+    if name not in DEVICE_TABLES:
+        raise RecordError(_("数据包中有不能导入的表“{t}”").format(t=name))
+    if not isinstance(data, dict):
+        raise RecordError(_("{t}：记录格式不对").format(t=TABLE_LABELS[name]))
+    expected = set(shared_columns(name))
+    unknown = set(data) - expected
+    if unknown:
+        raise RecordError(_("{t}：未知的字段 {f}").format(t=TABLE_LABELS[name], f="、".join(sorted(unknown))))
+    missing = expected - set(data)
+    if missing:
+        raise RecordError(_("{t}：缺少字段 {f}").format(t=TABLE_LABELS[name], f="、".join(sorted(missing))))
+    values = {}
+    columns = table(name).columns
+    for column_name, raw in data.items():
+        column = columns[column_name]
+        try:
+            values[column_name] = decode_value(column.type, raw, nullable=bool(column.nullable))
+        except (TypeError, ValueError) as exc:
+            raise RecordError(_("{t}：字段 {f} 的值“{v}”不对").format(
+                t=TABLE_LABELS[name], f=column_name, v=str(raw)[:40])) from exc
+    return values
+
+
+def decode_value(kind: Any, raw: Any, *, nullable: bool) -> Any:
+    if raw is None:
+        if not nullable:
+            raise ValueError("null")
+        return None
+    if isinstance(kind, Enum):
+        if not isinstance(raw, str):
+            raise TypeError("enum")
+        return kind.enum_class(raw) if kind.enum_class is not None else raw
+    if isinstance(kind, Uuid):
+        return uuid.UUID(str(raw))
+    if isinstance(kind, DateTime):
+        return datetime.fromisoformat(str(raw))
+    if isinstance(kind, Date):
+        if not isinstance(raw, str) or len(raw) != 10:
+            raise ValueError("date")
+        return date.fromisoformat(raw)
+    if isinstance(kind, Boolean):
+        if not isinstance(raw, bool):
+            raise TypeError("bool")
+        return raw
+    if isinstance(kind, Integer):
+        if not isinstance(raw, int) or isinstance(raw, bool):
+            raise TypeError("int")
+        return raw
+    if isinstance(kind, String | Text):
+        if not isinstance(raw, str):
+            raise TypeError("str")
+        if isinstance(kind, String) and kind.length and len(raw) > kind.length:
+            raise ValueError("too long")
+        return raw
+    if isinstance(kind, JSON):
+        return raw
+    raise TypeError(f"unsupported column type {kind!r}")
