@@ -45,6 +45,8 @@ GOALS = {
     "cold_start_s": ("≤ 1.5 s", 1.5),
     "township_pdf_s": ("≤ 1 s", 1.0),
     "county_pdf_s": ("≤ 5 s", 5.0),
+    "import_ratio_vs_sqlite": ("≥ 0.5× raw sqlite3", 0.5),
+    "import_peak_mb": ("≤ 500 MB", 500),
 }
 
 
@@ -230,7 +232,105 @@ def measure_monthly(ws: Workspace, figures: Figures, out_dir: Path) -> None:
             "people": summary.total.on_file, "rows": len(summary.units), "peak_mb": round(max(peak_rss_mb(), rss_before))}
 
 
-HEADLINE = ("search_p95_ms", "demo_100k_s", "cold_start_s", "township_pdf_s", "county_pdf_s")
+IMPORT_TABLES = ("institution", "person", "visit", "need", "follow_up", "modification_case", "modification_item",
+                 "rehab_referral", "case_event")
+
+
+def measure_sync(path: Path, figures: Figures) -> None:
+    """The whole county as one village-side package, imported at an empty county hub (in a
+    process of its own for its peak memory), against raw sqlite3 executemany of the same rows;
+    and an export of 10,000 changes."""
+    import shutil
+    import sqlite3
+    import tempfile
+
+    from liaison.sync import exchange, secrets
+
+    secrets.keyring_usable = lambda: False  # keys in passphrase files, as on a headless machine
+    os.environ.setdefault(secrets.PASSPHRASE_ENV, "bench passphrase")
+    work = Path(tempfile.mkdtemp(prefix="liaison-sync-bench-", dir=CACHE))
+    try:
+        device_path, hub_path, raw_path = work / "device.db", work / "hub.db", work / "raw.db"
+        shutil.copyfile(path, device_path)
+        conn = sqlite3.connect(device_path)
+        conn.execute("DELETE FROM setting WHERE key = 'device_id'")
+        county_code = conn.execute("SELECT code FROM area WHERE parent_id IS NULL").fetchone()[0]
+        conn.commit()
+        conn.close()
+        for target in (hub_path, raw_path):
+            open_workspace(f"sqlite:///{target}").close()
+            conn = sqlite3.connect(target)
+            conn.execute("DELETE FROM setting WHERE key = 'device_id'")
+            conn.execute(f"ATTACH DATABASE '{device_path}' AS device")
+            conn.execute("INSERT INTO area SELECT * FROM device.area")
+            conn.commit()
+            conn.close()
+        device, hub = open_workspace(f"sqlite:///{device_path}"), open_workspace(f"sqlite:///{hub_path}")
+        device_store, hub_store = exchange.secret_store(device), exchange.secret_store(hub)
+        exchange.hub_init(hub, hub_store, work / "setup.json", county_name="bench")
+        identity = exchange.enrol(device, device_store, work / "setup.json", area_code=county_code)
+        hub.close()
+        (work / "stick").mkdir()
+        started = time.perf_counter()
+        package = exchange.export_changes(device, device_store, work / "stick")
+        export_all_s = time.perf_counter() - started
+        rows = sum(package.counts.values())
+
+        # 10,000 changes: the newest visits are what changed since the last acknowledgement
+        with device.engine.connect() as conn:
+            mark = conn.exec_driver_sql("SELECT updated_at FROM visit ORDER BY updated_at DESC LIMIT 1 OFFSET 10000"
+                                        ).scalar()
+        if mark is not None:
+            from liaison.core.services import settings
+
+            with device.uow() as uow:
+                settings.put_setting(uow.session, exchange.ACKED, str(mark).replace(" ", "T"))
+                uow.commit()
+            (work / "stick10k").mkdir()
+            started = time.perf_counter()
+            small = exchange.export_changes(device, device_store, work / "stick10k")
+            figures.values["export_10k_s"] = round(time.perf_counter() - started, 2)
+            figures.values["export_10k_rows"] = sum(small.counts.values())
+        device.close()
+
+        done = subprocess.run([sys.executable, str(ROOT / "bench" / "import_probe.py"), str(hub_path),
+                               str(package.path), identity.fingerprint], capture_output=True, text=True,
+                              timeout=3600, check=True)
+        probe = json.loads(done.stdout.strip().splitlines()[-1])
+        if probe["status"] != "imported":
+            raise RuntimeError(f"bench import failed: {probe}")
+
+        # the limit: the same rows, inserted with plain sqlite3 executemany
+        source = sqlite3.connect(device_path)
+        target = sqlite3.connect(raw_path)
+        target.execute("PRAGMA journal_mode = WAL")
+        target.execute("PRAGMA synchronous = NORMAL")
+        target.execute("PRAGMA foreign_keys = ON")
+        raw_s = 0.0
+        for name in IMPORT_TABLES:
+            columns = [r[1] for r in source.execute(f"PRAGMA table_info({name})")]
+            data = source.execute(f"SELECT {', '.join(columns)} FROM {name}").fetchall()
+            sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            started = time.perf_counter()
+            target.executemany(sql, data)
+            target.commit()
+            raw_s += time.perf_counter() - started
+            del data
+        source.close()
+        target.close()
+        figures.values["import"] = {
+            "rows": rows, "seconds": probe["seconds"], "raw_sqlite_s": round(raw_s, 2),
+            "export_all_s": round(export_all_s, 2), "package_mb": round(package.path.stat().st_size / 2**20, 1),
+            "counts": probe["counts"],
+        }
+        figures.values["import_ratio_vs_sqlite"] = round(raw_s / probe["seconds"], 3)
+        figures.values["import_peak_mb"] = probe["peak_mb"]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+HEADLINE = ("search_p95_ms", "demo_100k_s", "cold_start_s", "township_pdf_s", "county_pdf_s", "export_10k_s",
+            "import_ratio_vs_sqlite", "import_peak_mb")
 
 
 def write_results(figures: Figures) -> None:
@@ -287,6 +387,14 @@ def render_report(figures: Figures) -> str:
         c = v["case_lists"]
         lines.append("| case lists of the whole county: 无障碍改造 / 康复转介 | " + " / ".join(
             f"{c[k]['s']} s ({c[k]['cases']:,} cases)" for k in ("modification", "referral")) + " | — |")
+    if "import" in v:
+        i = v["import"]
+        lines.append(f"| county import at an empty hub: {i['rows']:,} rows in one package ({i['package_mb']} MB) | "
+                     f"{i['seconds']} s vs raw sqlite3 executemany {i['raw_sqlite_s']} s: ratio "
+                     f"{v['import_ratio_vs_sqlite']}; peak {v['import_peak_mb']} MB | "
+                     f"{GOALS['import_ratio_vs_sqlite'][0]}, {GOALS['import_peak_mb'][0]} |")
+        lines.append(f"| export of the whole county / of {v.get('export_10k_rows', 0):,} changes | "
+                     f"{i['export_all_s']} s / {v.get('export_10k_s', '—')} s | — |")
     if "gui" in v:
         g = v["gui"]
         lines.append(f"| cold start to a usable window (offscreen, median of 3) | window shown {g['window_shown_s']} s, "
@@ -327,6 +435,7 @@ def run(persons: int, samples: int, write: bool, gui: bool = True) -> Figures:
         measure_monthly(ws, figures, CACHE / "reports")
     finally:
         ws.close()
+    measure_sync(path, figures)
     if gui:
         measure_gui(path, figures, max(2, samples // 10))
     if write:

@@ -191,6 +191,57 @@ def build_parser() -> argparse.ArgumentParser:
     notice.add_argument("--json", action="store_true", help=_("输出 JSON"))
     notice.set_defaults(handler=cmd_report_notice)
 
+    hub = commands.add_parser("hub", help=_("县级数据中心"))
+    hub_commands = hub.add_subparsers(dest="hub_command", metavar="ACTION", required=True,
+                                      parser_class=ChineseArgumentParser)
+    hub_init = hub_commands.add_parser("init", help=_("把本工作区设为县级数据中心，写出给各村（乡镇）的配置文件"))
+    hub_init.add_argument("--out", required=True, metavar="SETUP.json", help=_("配置文件（只含公钥，可放 U 盘分发）"))
+    hub_init.add_argument("--county", metavar="NAME", default="", help=_("县（区）名称"))
+    hub_init.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    hub_init.set_defaults(handler=cmd_hub_init)
+
+    enrol_cmd = commands.add_parser("enrol", help=_("加入县级数据中心（用县里给的配置文件）"))
+    enrol_cmd.add_argument("setup", metavar="SETUP.json")
+    enrol_cmd.add_argument("--area", metavar="CODE", help=_("本设备负责的村或乡镇（区划代码；默认为工作区的村）"))
+    enrol_cmd.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    enrol_cmd.set_defaults(handler=cmd_enrol)
+
+    sync = commands.add_parser("sync", help=_("用 U 盘交换数据：导出、导入、回执、冲突与重复"))
+    sync_commands = sync.add_subparsers(dest="sync_command", metavar="ACTION", required=True,
+                                        parser_class=ChineseArgumentParser)
+    s_export = sync_commands.add_parser("export", help=_("导出自上次县里确认以来的全部改动"))
+    s_export.add_argument("--out", required=True, metavar="DIR", help=_("写到这个文件夹（如 U 盘）"))
+    s_export.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    s_export.set_defaults(handler=cmd_sync_export)
+    s_import = sync_commands.add_parser("import", help=_("导入数据包（可一次导入多个）"))
+    s_import.add_argument("packages", nargs="+", metavar="PKG")
+    s_import.add_argument("--dry-run", action="store_true", help=_("试导入：检查并报告，不作任何改动"))
+    s_import.add_argument("--accept-device", metavar="FINGERPRINT",
+                          help=_("登记新设备：与对方核对无误的指纹"))
+    s_import.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    s_import.set_defaults(handler=cmd_sync_import)
+    s_reply = sync_commands.add_parser("reply", help=_("县级数据中心：为每台有新消息的设备写出回执数据包"))
+    s_reply.add_argument("--out", required=True, metavar="DIR")
+    s_reply.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    s_reply.set_defaults(handler=cmd_sync_reply)
+    s_status = sync_commands.add_parser("status", help=_("本机身份、指纹和收发记录"))
+    s_status.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    s_status.set_defaults(handler=cmd_sync_status)
+    s_conflicts = sync_commands.add_parser("conflicts", help=_("待处理的冲突和重复人员"))
+    s_conflicts.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    s_conflicts.set_defaults(handler=cmd_sync_conflicts)
+    s_resolve = sync_commands.add_parser("resolve", help=_("处理一个冲突"))
+    s_resolve.add_argument("conflict_id", metavar="ID")
+    s_resolve.add_argument("--take", required=True, choices=["local", "remote"],
+                           help=_("local：保留本机的值；remote：采用对方的值"))
+    s_resolve.set_defaults(handler=cmd_sync_resolve)
+    s_decide = sync_commands.add_parser("decide", help=_("核对一个重复人员"))
+    s_decide.add_argument("duplicate_id", metavar="ID")
+    s_decide.add_argument("--as", dest="decision", required=True, choices=["merge", "discard"],
+                          help=_("merge：同一人（迁入或重复登记），把带来的走访等并入已有档案；discard：录入错误，不导入"))
+    s_decide.add_argument("--note", default=None, help=_("说明"))
+    s_decide.set_defaults(handler=cmd_sync_decide)
+
     export = commands.add_parser("export", help=_("导出 Excel"))
     export_commands = export.add_subparsers(dest="export_command", metavar="WHAT", required=True,
                                             parser_class=ChineseArgumentParser)
@@ -202,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     roster.add_argument("--all", action="store_true", help=_("也导出迁出、死亡和注销的人员"))
     roster.add_argument("--json", action="store_true", help=_("输出 JSON"))
     roster.set_defaults(handler=cmd_export_roster)
+    _add_roster_commands(commands)
     return parser
 
 
@@ -608,6 +660,13 @@ def _report_done(args: argparse.Namespace, what: str, result: Any) -> int:
     return EXIT_OK
 
 
+def _record_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text.strip())
+    except ValueError:
+        raise LiaisonError(_("“{t}”不是有效的编号").format(t=text)) from None
+
+
 def _case_id(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text.strip())
@@ -681,3 +740,323 @@ def cmd_report_notice(args: argparse.Namespace) -> int:
     finally:
         ws.close()
     return _report_done(args, _("公示名单"), result)
+
+
+# --- sync -------------------------------------------------------------------------------------
+
+
+def _ask_passphrase(new: bool) -> str:
+    import getpass
+
+    if not sys.stdin.isatty():
+        from liaison.sync.secrets import PASSPHRASE_ENV
+
+        raise LiaisonError(_("本机没有可用的系统密钥库，需要口令：请设置环境变量 {env}").format(env=PASSPHRASE_ENV))
+    first = getpass.getpass(_("设置保护密钥的口令（至少 8 个字符）：") if new else _("请输入保护密钥的口令："))
+    if new and getpass.getpass(_("再输入一次：")) != first:
+        raise LiaisonError(_("两次输入的口令不一致"))
+    return first
+
+
+def _store(ws):  # type: ignore[no-untyped-def]
+    from liaison.sync.exchange import secret_store
+
+    return secret_store(ws, _ask_passphrase)
+
+
+def cmd_hub_init(args: argparse.Namespace) -> int:
+    from liaison.cli.output import print_json
+    from liaison.sync.exchange import hub_init
+
+    out = _out_path(args.out, (".json",))
+    ws = _open(args)
+    try:
+        data = hub_init(ws, _store(ws), out, county_name=args.county)
+    finally:
+        ws.close()
+    if args.json:
+        print_json({"format": 1, "path": str(out), "hub_id": data["hub_id"], "fingerprint": data["fingerprint"]})
+    else:
+        print(_("已设为县级数据中心。配置文件：{p}").format(p=out))
+        print(_("数据中心指纹：{f}（各村加入时请电话核对）").format(f=data["fingerprint"]))
+    return EXIT_OK
+
+
+def cmd_enrol(args: argparse.Namespace) -> int:
+    from liaison.cli.output import print_json
+    from liaison.sync.exchange import enrol
+
+    ws = _open(args)
+    try:
+        identity = enrol(ws, _store(ws), Path(args.setup), area_code=args.area)
+    finally:
+        ws.close()
+    if args.json:
+        print_json({"format": 1, "device_id": identity.owner_id, "fingerprint": identity.fingerprint})
+    else:
+        print(_("已加入县级数据中心。本设备指纹：{f}").format(f=identity.fingerprint))
+        print(_("县里第一次导入本设备的数据包时会核对这个指纹。"))
+    return EXIT_OK
+
+
+def cmd_sync_export(args: argparse.Namespace) -> int:
+    from liaison.cli.output import print_json
+    from liaison.sync.exchange import export_changes
+
+    ws = _open(args)
+    try:
+        result = export_changes(ws, _store(ws), Path(args.out))
+    finally:
+        ws.close()
+    if args.json:
+        print_json({"format": 1, "path": str(result.path), "seq": result.seq, "package_id": result.package_id,
+                    "counts": result.counts})
+    else:
+        print(_("已写出数据包 {p}（第 {s} 号，共 {n} 条记录）").format(p=result.path, s=result.seq,
+                                                        n=sum(result.counts.values())))
+    return EXIT_OK
+
+
+def _import_json(result) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    return {
+        "path": str(result.path), "status": result.status, "message": result.message, "sender": result.sender,
+        "seq": result.seq, "gap": result.gap, "acknowledged": result.acknowledged,
+        "counts": dict(result.counts),
+        "records": [{"table": o.table, "id": o.record_id, "action": o.action, "detail": o.detail,
+                     "fields": list(o.fields)} for o in (result.report.outcomes if result.report else [])
+                    if o.action != "unchanged"],
+    }
+
+
+ACTION_LABELS = {"created": "新增", "updated": "更新", "unchanged": "未变", "conflict": "冲突",
+                 "duplicate": "疑似重复", "held": "暂存", "error": "错误"}
+STATUS_LABELS = {"imported": "已导入", "dry-run": "试导入", "already-imported": "已导入过（未改动）",
+                 "refused": "已拒绝", "failed": "未导入"}
+
+
+def cmd_sync_import(args: argparse.Namespace) -> int:
+    from liaison.cli.output import print_json, print_table
+    from liaison.core.sync_records import TABLE_LABELS
+    from liaison.sync.exchange import import_package
+
+    ws = _open(args)
+    try:
+        store = _store(ws)
+        results = [import_package(ws, store, Path(p), dry_run=args.dry_run, accept_device=args.accept_device,
+                                  today=_today(args)) for p in args.packages]
+    finally:
+        ws.close()
+    bad = any(r.status in ("refused", "failed") for r in results)
+    if args.json:
+        print_json({"format": 1, "packages": [_import_json(r) for r in results]})
+        return EXIT_USER_ERROR if bad else EXIT_OK
+    for r in results:
+        counts = "，".join(f"{_(ACTION_LABELS[k])} {n}" for k, n in sorted(r.counts.items()))
+        print(f"{r.path.name}：{_(STATUS_LABELS[r.status])}" + (f"（{counts}）" if counts else "")
+              + (f"：{r.message}" if r.message else ""))
+        if r.gap:
+            print(_("  注意：缺少第 {s} 号数据包（可能丢失或尚未送来）").format(s="、".join(map(str, r.gap))))
+        rows = [(TABLE_LABELS.get(o.table, o.table), o.record_id[:8], _(ACTION_LABELS[o.action]), o.detail)
+                for o in (r.report.outcomes if r.report else []) if o.action not in ("unchanged", "created")]
+        if rows:
+            print_table([_("类别"), _("记录"), _("结果"), _("说明")], rows)
+    return EXIT_USER_ERROR if bad else EXIT_OK
+
+
+def cmd_sync_reply(args: argparse.Namespace) -> int:
+    from liaison.cli.output import print_json
+    from liaison.sync.exchange import write_replies
+
+    ws = _open(args)
+    try:
+        results = write_replies(ws, _store(ws), Path(args.out))
+    finally:
+        ws.close()
+    if args.json:
+        print_json({"format": 1, "replies": [{"device_id": r.device_id, "device": r.device_name, "path": str(r.path),
+                                               "seq": r.seq, "acknowledged_seq": r.acknowledged_seq,
+                                               "records": r.records} for r in results]})
+    elif not results:
+        print(_("没有需要回执的设备"))
+    for r in results if not args.json else []:
+        print(_("{d}：{p}（确认到第 {a} 号，带回 {n} 条记录）").format(d=r.device_name, p=r.path, a=r.acknowledged_seq,
+                                                           n=r.records))
+    return EXIT_OK
+
+
+def cmd_sync_status(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from liaison.cli.output import print_json
+    from liaison.core.models import SyncDevice, SyncPackage
+    from liaison.core.services import settings
+    from liaison.core.services.sync_apply import open_conflicts, open_duplicates
+    from liaison.sync.exchange import ROLE
+    from liaison.sync.keys import load_identity
+
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            role = settings.get_setting(uow.session, ROLE)
+            store = _store(ws)
+            identity = load_identity(store, "hub" if role == "hub" else "device", ws.device_id,
+                                     create=False) if role else None
+            packages = [(p.direction, p.kind, p.seq, p.status, p.file_name, p.created_at.isoformat(" ", "minutes"))
+                        for p in uow.session.scalars(select(SyncPackage).order_by(SyncPackage.created_at.desc())
+                                                     .limit(20))]
+            devices = [(d.name, d.area_code, d.fingerprint, d.last_seq) for d in uow.session.scalars(select(SyncDevice))]
+            conflicts, duplicates = len(open_conflicts(uow)), len(open_duplicates(uow))
+    finally:
+        ws.close()
+    data = {"format": 1, "role": role, "device_id": ws.device_id,
+            "fingerprint": identity.fingerprint if identity else None, "open_conflicts": conflicts,
+            "open_duplicates": duplicates,
+            "devices": [dict(zip(("name", "area_code", "fingerprint", "last_seq"), d, strict=True)) for d in devices],
+            "packages": [dict(zip(("direction", "kind", "seq", "status", "file", "created"), p, strict=True))
+                         for p in packages]}
+    if args.json:
+        print_json(data)
+        return EXIT_OK
+    role_label = {"hub": _("县级数据中心"), "device": _("村（乡镇）设备")}.get(role or "", _("未加入数据交换"))
+    print(_("本机：{r}，指纹 {f}").format(r=role_label, f=data["fingerprint"] or "—"))
+    print(_("待处理：冲突 {c} 个，疑似重复人员 {d} 个").format(c=conflicts, d=duplicates))
+    return EXIT_OK
+
+
+def cmd_sync_conflicts(args: argparse.Namespace) -> int:
+    from liaison.cli.output import print_json, print_table
+    from liaison.core.services.sync_apply import open_conflicts, open_duplicates
+
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            conflicts = [{"id": str(c.id), "entity": c.entity, "record": str(c.entity_id), "field": c.field,
+                          "base": c.base_value, "local": c.local_value, "remote": c.remote_value,
+                          "device_id": c.device_id} for c in open_conflicts(uow)]
+            duplicates = [{"id": str(d.id), "id_number_masked": d.id_number[:6] + "********" + d.id_number[-4:],
+                           "existing_person_id": str(d.existing_person_id),
+                           "incoming_person_id": str(d.incoming_person_id), "records": len(d.records),
+                           "device_id": d.device_id} for d in open_duplicates(uow)]
+    finally:
+        ws.close()
+    if args.json:
+        print_json({"format": 1, "conflicts": conflicts, "duplicates": duplicates})
+        return EXIT_OK
+    if conflicts:
+        print_table([_("冲突编号"), _("记录"), _("字段"), _("原值"), _("本机"), _("对方")],
+                    [(c["id"], c["record"][:8], c["field"], c["base"], c["local"], c["remote"]) for c in conflicts])
+    if duplicates:
+        print_table([_("重复编号"), _("身份证号"), _("已有档案"), _("带来记录")],
+                    [(d["id"], d["id_number_masked"], d["existing_person_id"][:8], d["records"]) for d in duplicates])
+    if not conflicts and not duplicates:
+        print(_("没有待处理的冲突或重复人员"))
+    return EXIT_OK
+
+
+def cmd_sync_resolve(args: argparse.Namespace) -> int:
+    from liaison.core.services.sync_apply import resolve_conflict
+
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            resolve_conflict(uow, ws.system_actor, _record_id(args.conflict_id), take=args.take, today=_today(args))
+            uow.commit()
+    finally:
+        ws.close()
+    print(_("冲突已处理"))
+    return EXIT_OK
+
+
+def cmd_sync_decide(args: argparse.Namespace) -> int:
+    from liaison.core.services.sync_apply import decide_duplicate
+
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            report = decide_duplicate(uow, ws.system_actor, _record_id(args.duplicate_id), decision=args.decision,
+                                      note=args.note, today=_today(args))
+            uow.commit()
+    finally:
+        ws.close()
+    print(_("已核对：{d}（并入 {n} 条记录）").format(d=_("同一人") if args.decision == "merge" else _("录入错误"),
+                                            n=report.counts.get("created", 0)))
+    return EXIT_OK
+
+
+# --- roster import (花名册导入) ---------------------------------------------------------------
+
+
+def _add_roster_commands(commands: Any) -> None:
+    roster = commands.add_parser("roster", help=_("县残联花名册（Excel）"))
+    roster_commands = roster.add_subparsers(dest="roster_command", metavar="ACTION", required=True,
+                                            parser_class=ChineseArgumentParser)
+    imp = roster_commands.add_parser("import", help=_("导入花名册：新建未建档的人员，更新已建档人员的残疾人证信息"))
+    imp.add_argument("file", metavar="FILE.xlsx", help=_("花名册文件"))
+    imp.add_argument("--area", metavar="CODE", help=_("没有填写村（社区）的行登记到这个村或村民小组（区划代码）"))
+    imp.add_argument("--dry-run", action="store_true", help=_("试导入：检查并报告，不作任何改动"))
+    imp.add_argument("--refused-out", metavar="FILE.xlsx", help=_("把未导入的行连同原因写到这个文件，供改正后重报"))
+    imp.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    imp.set_defaults(handler=cmd_roster_import)
+
+
+def cmd_roster_import(args: argparse.Namespace) -> int:
+    from liaison.cli.output import print_json, print_table
+    from liaison.core.services.areas import get_area_by_code
+    from liaison.sync.roster_import import import_roster, read_roster, write_refused_xlsx
+
+    refused_out = _out_path(args.refused_out, (".xlsx",)) if args.refused_out else None
+    today = _today(args)
+    preview = read_roster(Path(args.file).expanduser(), today=today)  # a file-level error exits 1 here
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            area_id = get_area_by_code(uow, args.area).id if args.area else None
+            result = import_roster(uow, ws.system_actor, preview, area_id=area_id, today=today,
+                                   dry_run=args.dry_run)
+            if not args.dry_run:
+                uow.commit()
+    finally:
+        ws.close()
+    written = refused_out if refused_out is not None and result.refused else None
+    if written is not None:
+        write_refused_xlsx(result, written)
+    notes = [*result.warnings, *[_("第 {row} 行：{w}").format(row=r.row, w=w) for r in result.rows
+                                 for w in r.warnings]]
+    if args.json:
+        print_json({
+            "format": 1, "file": str(result.file), "dry_run": result.dry_run, "sheet": result.sheet,
+            "header_row": result.header_row, "created": len(result.created), "updated": len(result.updated),
+            "unchanged": len(result.unchanged),
+            "refused": [{"row": r.row, "name": r.name, "reason": r.reason} for r in result.refused],
+            "ignored_columns": result.ignored_columns,
+            "updated_rows": [{"row": r.row, "name": r.name, "fields": list(r.changes),
+                              "fields_label": r.changed_fields} for r in result.updated],
+            "skipped": [{"row": s.row, "reason": s.reason} for s in result.skipped],
+            "warnings": notes, "refused_out": str(written) if written is not None else None,
+        })
+        return EXIT_OK
+    print(_("花名册：{file}（工作表“{sheet}”，表头在第 {row} 行）").format(
+        file=result.file, sheet=result.sheet, row=result.header_row))
+    if result.ignored_columns:
+        print(_("未使用的列：{cols}").format(cols="、".join(result.ignored_columns)))
+    if result.skipped:
+        print(_("跳过：{rows}").format(rows="；".join(
+            _("第 {row} 行（{why}）").format(row=s.row, why=s.reason) for s in result.skipped)))
+    for note in notes:
+        print(_("注意：{w}").format(w=note), file=sys.stderr)
+    if result.updated:
+        print(_("更新的人员："))
+        print_table([_("行号"), _("姓名"), _("更改")],
+                    [(r.row, r.name, "、".join(r.changed_fields)) for r in result.updated])
+    if result.refused:
+        print(_("未导入的行："))
+        print_table([_("行号"), _("姓名"), _("原因")], [(r.row, r.name, r.reason) for r in result.refused])
+    counts = _("新建 {c} 人，更新 {u} 人，未变 {n} 人，未导入 {r} 行").format(
+        c=len(result.created), u=len(result.updated), n=len(result.unchanged), r=len(result.refused))
+    print(_("试导入（没有保存任何改动）：{counts}").format(counts=counts) if result.dry_run
+          else _("已导入：{counts}").format(counts=counts))
+    if written is not None:
+        print(_("未导入的行已写到：{path}").format(path=written))
+    elif refused_out is not None:
+        print(_("没有未导入的行，未写出 {path}").format(path=refused_out))
+    return EXIT_OK

@@ -97,7 +97,8 @@ def alembic_config(engine: Engine | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", "liaison.core:migrations")
     if engine is not None:
-        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+        # ConfigParser interpolates %: a socket path in a URL is percent-encoded
+        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     return cfg
 
 
@@ -124,10 +125,8 @@ def known_revisions() -> set[str]:
 
 def has_user_tables(engine: Engine) -> bool:
     with engine.connect() as conn:
-        names = conn.execute(
-            text("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
-        ).scalars()
-        return any(name != "alembic_version" for name in names)
+        names = inspect(conn).get_table_names()
+        return any(name != "alembic_version" and not name.startswith("sqlite_") for name in names)
 
 
 @dataclass(frozen=True)
@@ -237,6 +236,11 @@ class CheckReport:
 
 
 def check(engine: Engine) -> CheckReport:
+    if engine.dialect.name != "sqlite":
+        # a server database checks its own pages and enforces foreign keys on every write
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return CheckReport("ok", current_revision(engine), head_revision(), 0)
     with engine.connect() as conn:
         integrity = conn.execute(text("PRAGMA integrity_check")).scalar_one()
         fk_errors = len(conn.execute(text("PRAGMA foreign_key_check")).all())

@@ -375,7 +375,7 @@ class _Builder:
             child_without_cert = age <= 6 and rng.random() < 0.35
             if child_without_cert:
                 cert = issued = valid = None
-                diagnosed = self.day_between(birth + timedelta(days=90), today)
+                diagnosed = self.day_between(min(birth + timedelta(days=90), today), today)
                 diagnosis = rng.choice(["孤独症谱系障碍", "脑性瘫痪", "发育迟缓", "听力损失", "唐氏综合征"])
                 registered = diagnosed
                 cat_value, grade_value = (category if category != 7 else 5), None

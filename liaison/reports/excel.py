@@ -211,7 +211,7 @@ def write_roster_xlsx(
     for person in uow.session.execute(stmt.execution_options(yield_per=2000)):
         count += 1
         if cancel is not None and count % 2000 == 0:
-            cancel.raise_if_cancelled()
+            cancel.check()
         # plain values: styling 100,000 rows cell by cell would take longer than reading them
         sheet.append([count, *[c.value(person, ctx) for c in chosen]])
     _atomic_save(workbook, out)

@@ -64,7 +64,7 @@ def write_monthly_pdf(
         period=_("统计期间：{p}").format(p=summary.period_label),
     )
     s = doc.styles
-    doc.add(doc.p(_("{unit}残疾人工作月报").format(unit=summary.area_name), s.title))
+    doc.add(doc.p(_("{unit}残疾人工作月报").format(unit=summary.area_name.replace(" ", "")), s.title))
     doc.add(doc.p(_("（{p}{as_of}）").format(p=summary.period_label, as_of="，" + as_of if as_of else ""),
                   s.subtitle))
     rows = [*summary.units, summary.total]

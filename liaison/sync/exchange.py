@@ -177,7 +177,7 @@ def export_changes(
                         encoded["area_code"] = codes[uuid.UUID(area_id)] if area_id else None
                     if done % 5000 == 0:
                         if cancel is not None:
-                            cancel.raise_if_cancelled()
+                            cancel.check()
                         if progress is not None:
                             progress(_("已写入 {n} 条记录").format(n=done))
                     yield name, encoded
@@ -373,13 +373,11 @@ def write_replies(ws: Workspace, store: SecretStore, out_dir: Path) -> list[Repl
     return results
 
 
-def incoming_records(uow: Any, rows: Iterator[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any],
-                                                                                        dict[str, Any]]]:
-    """Decoded records with area codes turned into this workspace's area ids; an unknown code
-    (an area the county has not registered) makes the record an error."""
-
+def incoming_records(uow: Any, rows: Iterator[tuple[str, dict[str, Any]]]) -> Iterator[
+        tuple[str, dict[str, Any], dict[str, Any]]]:
+    """Decoded records, one at a time, with area codes turned into this workspace's area ids;
+    an unknown code (an area the county has not registered) refuses the package."""
     ids = {info.code: info.id for info in area_directory(uow).values()}
-    result = []
     for name, raw in rows:
         if name in AREA_TABLES:
             values = dict(raw)
@@ -390,10 +388,9 @@ def incoming_records(uow: Any, rows: Iterator[tuple[str, dict[str, Any]]]) -> li
                 raise PackageRefused(_("数据包中的地区代码 {c} 在本工作区未登记，请先在县级数据中心登记该地区").format(c=code))
             else:
                 values["area_id"] = str(ids[code])
-            result.append((name, decode_row(name, values), raw))
+            yield name, decode_row(name, values), raw
         else:
-            result.append((name, decode_row(name, raw), raw))
-    return result
+            yield name, decode_row(name, raw), raw
 
 
 def _county_changes(uow: Any, device: SyncDevice) -> list[tuple[str, str, dict[str, Any]]]:

@@ -87,10 +87,15 @@ def test_sqlite_path(url: str, expected: Path | None) -> None:
     assert db.sqlite_path(url) == expected
 
 
-@pytest.mark.parametrize("url", ["postgresql://u:p@county-server/db", "sqlit:///x.db", "nonsense://"])
+@pytest.mark.parametrize("url", ["postgresql+pg8000://u:p@county-server/db", "sqlit:///x.db", "nonsense://"])
 def test_a_url_whose_database_kind_or_driver_is_missing_is_refused_in_chinese(url: str) -> None:
     with pytest.raises(DatabaseStateError, match="数据库地址无法识别或不受支持"):
         db.resolve_database_url(url, env={})
+
+
+def test_a_county_server_url_with_an_installed_driver_is_accepted() -> None:
+    url = "postgresql+psycopg://liaison@county-server/hub"
+    assert db.resolve_database_url(url, env={}) == url
 
 
 def test_create_db_engine_makes_the_folder(tmp_path: Path) -> None:

@@ -242,6 +242,7 @@ BROKEN_ROWS = {
     " WHERE v.visit_date != n.raised_on OR v.person_id != n.person_id",
     "need resolved at another visit": "SELECT count(*) FROM need n JOIN visit v ON v.id = n.resolved_visit_id"
     " WHERE v.visit_date != n.status_on OR v.person_id != n.person_id",
+    "diagnosis in the future": f"SELECT count(*) FROM person WHERE diagnosed_on > '{TODAY}'",
     "need status dates": f"SELECT count(*) FROM need WHERE status_on < raised_on OR status_on > '{TODAY}'",
     "resolved need without a date": "SELECT count(*) FROM need WHERE status IN ('met', 'declined', 'unreachable')"
     " AND resolved_on IS NULL",

@@ -3,12 +3,11 @@ change nothing, acknowledgements, conflicts kept for a person, duplicate people 
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
+from sqlalchemy import text
 
 from liaison.core.enums import ContactMode, NeedKind, VisitKind
 from liaison.core.services import persons, visits
@@ -25,11 +24,8 @@ TABLES = ("person", "visit", "need", "follow_up", "person_search_term", "audit_e
 
 
 def counts(site: Site) -> dict[str, int]:
-    conn = sqlite3.connect(site.path)
-    try:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
-    finally:
-        conn.close()
+    with site.ws.engine.connect() as conn:
+        return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
 
 
 def add_person(site: Site, code: str = VILLAGE, **kw: Any) -> Any:

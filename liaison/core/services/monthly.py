@@ -227,7 +227,7 @@ def monthly_summary(
 
     def check() -> None:
         if cancel is not None:
-            cancel.raise_if_cancelled()
+            cancel.check()
 
     unit_of_person: dict[object, UnitFigures] = {}
     on_file: list[OnFile] = []

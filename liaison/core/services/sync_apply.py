@@ -9,19 +9,24 @@ Records are upserted by UUID: applying the same records again changes nothing.
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Date, select
+from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, Uuid, func, select
 from sqlalchemy.orm import Session
 
 from liaison.core.enums import CaseType, PersonStatus
 from liaison.core.errors import LiaisonError, ScopeError, ValidationError
 from liaison.core.i18n import _
 from liaison.core.models import (
+    AuditEvent,
+    Base,
     CaseEvent,
     FollowUp,
     HomeModificationCase,
@@ -29,13 +34,14 @@ from liaison.core.models import (
     ModificationItem,
     Need,
     Person,
+    PersonSearchTerm,
     RehabReferral,
     SyncBase,
     SyncConflict,
     SyncDuplicate,
     Visit,
 )
-from liaison.core.models.base import utcnow
+from liaison.core.models.base import new_uuid, utcnow
 from liaison.core.services import audit
 from liaison.core.services.context import Actor, ensure_area_in_scope
 from liaison.core.services.persons import (
@@ -43,6 +49,7 @@ from liaison.core.services.persons import (
     next_search_no,
     parse_components,
     refresh_search_terms,
+    search_terms,
     validate_person,
 )
 from liaison.core.sync_records import decode_row, decode_value
@@ -69,13 +76,23 @@ class RecordOutcome:
     fields: tuple[str, ...] = ()
 
 
+# outcomes too common to list one by one in a county-sized import: counted only
+COUNTED_ONLY = frozenset({"created", "unchanged"})
+BATCH = 2000
+
+
 @dataclass
 class ApplyReport:
-    outcomes: list[RecordOutcome] = field(default_factory=list)
+    outcomes: list[RecordOutcome] = field(default_factory=list)  # all but created/unchanged
+    counts: Counter[str] = field(default_factory=Counter)
 
-    @property
-    def counts(self) -> Counter[str]:
-        return Counter(o.action for o in self.outcomes)
+    def add(self, outcome: RecordOutcome) -> None:
+        self.counts[outcome.action] += 1
+        if outcome.action not in COUNTED_ONLY:
+            self.outcomes.append(outcome)
+
+    def created(self, n: int) -> None:
+        self.counts["created"] += n
 
     @property
     def errors(self) -> list[RecordOutcome]:
@@ -113,6 +130,21 @@ class _Context:
         self.uow, self.actor, self.device_id, self.package_id, self.today = uow, actor, device_id, package_id, today
         self.held: dict[uuid.UUID, SyncDuplicate] = {}  # incoming person id → its duplicate case
         self.reason = _("同步数据包 {p}").format(p=package_id[:8])
+        self.seen: set[uuid.UUID] = set()  # ids inserted by this import
+        self.created: Counter[str] = Counter()
+        self.known: dict[str, set[Any]] = defaultdict(set)  # ids known to exist, per table
+        self.person_areas: dict[Any, uuid.UUID] = {}
+        self.case_people: dict[Any, Any] = {}
+        self.numbers: set[str] = set()  # 身份证号 of the people this import created
+        self._allowed: frozenset[uuid.UUID] | None | bool = False
+
+    def ensure_area(self, area_id: uuid.UUID) -> None:
+        if self._allowed is False:
+            from liaison.core.services.context import allowed_area_ids
+
+            self._allowed = allowed_area_ids(self.uow, self.actor)
+        if self._allowed is not None and area_id not in self._allowed:
+            ensure_area_in_scope(self.uow, self.actor, area_id)
 
     @property
     def session(self) -> Session:
@@ -122,7 +154,7 @@ class _Context:
 def apply_records(
     uow: UnitOfWork,
     actor: Actor,
-    records: list[tuple[str, dict[str, Any], dict[str, Any]]],
+    records: Iterable[tuple[str, dict[str, Any], dict[str, Any]]],
     *,
     device_id: str,
     package_id: str,
@@ -130,27 +162,269 @@ def apply_records(
 ) -> ApplyReport:
     """Apply (table, decoded values, raw JSON row) records in order; every outcome reported.
 
-    The caller commits or rolls back: with any "error" outcome an import is all-or-nothing."""
+    New records are checked and inserted a batch at a time; records already here are merged
+    one by one. The caller commits or rolls back: with any error an import is all-or-nothing."""
     ctx = _Context(uow, actor, device_id, package_id, today)
     report = ApplyReport()
     for existing in uow.session.scalars(select(SyncDuplicate).where(SyncDuplicate.status == "open")):
         ctx.held[existing.incoming_person_id] = existing
-    for table, values, raw in records:
-        try:
-            outcome = _apply_one(ctx, table, values, raw)
-        except (ValidationError, ScopeError, LiaisonError) as exc:
-            outcome = RecordOutcome(table, str(values.get("id")), "error", exc.message)
-        report.outcomes.append(outcome)
-        if outcome.action != "error":
-            uow.session.flush()
+    batch: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    for record in records:
+        if batch and (record[0] != batch[0][0] or len(batch) >= BATCH):
+            _apply_batch(ctx, batch, report)
+            batch = []
+        batch.append(record)
+    if batch:
+        _apply_batch(ctx, batch, report)
+    created = {table: n for table, n in ctx.created.items() if table != "person"}
+    if created:
+        # visits, needs and cases arrive by the hundred thousand: one audit line per package
+        # and table says where they came from (people get one each)
+        audit.record(uow.session, actor, entity="sync_package", entity_id=uuid.UUID(package_id),
+                     action="sync-create", changes={t: [0, n] for t, n in sorted(created.items())},
+                     reason=ctx.reason)
     return report
 
 
-def _person_of(table: str, values: dict[str, Any], session: Session) -> uuid.UUID | None:
+def _apply_batch(ctx: _Context, batch: list[tuple[str, dict[str, Any], dict[str, Any]]], report: ApplyReport) -> None:
+    table = batch[0][0]
+    model = MODELS[table]
+    session = ctx.session
+    ids = [values["id"] for _t, values, _r in batch]
+    present = set(session.scalars(select(model.id).where(model.id.in_(ids))))
+    fresh: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for _t, values, raw in batch:
+        if values["id"] in present or values["id"] in ctx.seen:
+            outcome = _guarded(ctx, table, values, raw)
+            report.add(outcome)
+        else:
+            fresh.append((values, raw))
+            ctx.seen.add(values["id"])
+    if not fresh:
+        return
+    rows, outcomes = _check_new(ctx, table, fresh)
+    for outcome in outcomes:
+        report.add(outcome)
+    if not rows:
+        return
+    if table == "person":
+        _insert_people(ctx, rows)
+    else:
+        insert_rows(session, model.__table__, rows)
+    ctx.created[table] += len(rows)
+    report.created(len(rows))
+
+
+def _guarded(ctx: _Context, table: str, values: dict[str, Any], raw: dict[str, Any]) -> RecordOutcome:
+    try:
+        outcome = _apply_one(ctx, table, values, raw)
+        ctx.session.flush()
+        return outcome
+    except (ValidationError, ScopeError, LiaisonError) as exc:
+        return RecordOutcome(table, str(values.get("id")), "error", exc.message)
+
+
+def _check_new(
+    ctx: _Context, table: str, fresh: list[tuple[dict[str, Any], dict[str, Any]]]
+) -> tuple[list[dict[str, Any]], list[RecordOutcome]]:
+    """Rows ready to insert, and the outcomes of those that are not (errors, held, duplicates)."""
+    session = ctx.session
+    outcomes: list[RecordOutcome] = []
+    rows: list[dict[str, Any]] = []
+    if table == "person":
+        numbers = [v.get("id_number") for v, _r in fresh]
+        on_file = dict(session.execute(select(Person.id_number, Person.name).where(Person.id_number.in_(numbers))).all())
+        for values, raw in fresh:
+            try:
+                _check_dates(table, values, ctx.today)
+                ctx.ensure_area(values["area_id"])
+                merged = _validated_person(values, ctx.today)
+            except (ValidationError, ScopeError, LiaisonError) as exc:
+                outcomes.append(RecordOutcome(table, str(values["id"]), "error", exc.message))
+                continue
+            number = merged["id_number"]
+            if number in on_file or number in ctx.numbers:
+                outcomes.append(_hold_duplicate(ctx, values, raw, merged, on_file.get(number)))
+                continue
+            ctx.numbers.add(number)
+            ctx.person_areas[values["id"]] = merged["area_id"]
+            rows.append({k: v for k, v in merged.items() if k not in LOCAL or k == "name_sort"})
+        return rows, outcomes
+    fks = _foreign_keys(table)
+    _learn_references(ctx, table, fresh, fks)
+    for values, raw in fresh:
+        person_id = _person_of(table, values, session, ctx)
+        if person_id in ctx.held:
+            duplicate = ctx.held[person_id]
+            duplicate.records = [*duplicate.records, [table, raw]]
+            outcomes.append(RecordOutcome(table, str(values["id"]), "held", _("随待核对的重复人员暂存")))
+            continue
+        try:
+            _check_dates(table, values, ctx.today)
+            if table != "institution":
+                area = ctx.person_areas.get(person_id) if person_id is not None else None
+                if area is None:
+                    raise LiaisonError(_("引用的人员档案不存在（记录 {r}）").format(r=str(values["id"])[:8]))
+                ctx.ensure_area(area)
+            for column, target in fks:
+                ref = values.get(column)
+                if ref is not None and ref not in ctx.known[target]:
+                    raise LiaisonError(_("引用的{what}不存在（记录 {r}）").format(what=target, r=str(values["id"])[:8]))
+        except (ValidationError, ScopeError, LiaisonError) as exc:
+            outcomes.append(RecordOutcome(table, str(values["id"]), "error", exc.message))
+            continue
+        ctx.known[table].add(values["id"])
+        if table == "modification_case" or table == "rehab_referral":
+            ctx.case_people[values["id"]] = values["person_id"]
+        rows.append({k: v for k, v in values.items() if k not in LOCAL})
+    return rows, outcomes
+
+
+def _foreign_keys(table: str) -> list[tuple[str, str]]:
+    return [(column.name, fk.column.table.name) for column in MODELS[table].__table__.columns
+            for fk in column.foreign_keys]
+
+
+def _learn_references(ctx: _Context, table: str, fresh: list[tuple[dict[str, Any], dict[str, Any]]],
+                      fks: list[tuple[str, str]]) -> None:
+    """Load, a batch at a time, which referenced rows exist (and the areas of the people)."""
+    session = ctx.session
+    wanted: dict[str, set[Any]] = defaultdict(set)
+    for values, _raw in fresh:
+        for column, target in fks:
+            ref = values.get(column)
+            if ref is not None and ref not in ctx.known[target]:
+                wanted[target].add(ref)
+        if table in ("modification_item", "case_event"):
+            case_id = values["case_id"]
+            if case_id not in ctx.case_people:
+                wanted["case:" + (values.get("case_type").value if table == "case_event" else "modification")].add(case_id)
+    for target, refs in wanted.items():
+        if target.startswith("case:"):
+            model = HomeModificationCase if target == "case:modification" else RehabReferral
+            for case_id, person_id in session.execute(select(model.id, model.person_id).where(model.id.in_(refs))):
+                ctx.case_people[case_id] = person_id
+            continue
+        t = Base.metadata.tables[target]
+        if target == "person":
+            for person_id, area_id in session.execute(select(Person.id, Person.area_id).where(Person.id.in_(refs))):
+                ctx.known["person"].add(person_id)
+                ctx.person_areas[person_id] = area_id
+        else:
+            ctx.known[target].update(session.scalars(select(t.c.id).where(t.c.id.in_(refs))))
+    missing_people = {v["person_id"] for v, _r in fresh if "person_id" in v and v["person_id"] not in ctx.person_areas}
+    if missing_people:
+        for person_id, area_id in session.execute(select(Person.id, Person.area_id).where(Person.id.in_(missing_people))):
+            ctx.known["person"].add(person_id)
+            ctx.person_areas[person_id] = area_id
+
+
+def _hold_duplicate(ctx: _Context, values: dict[str, Any], raw: dict[str, Any], merged: dict[str, Any],
+                    existing_name: str | None) -> RecordOutcome:
+    session = ctx.session
+    other = session.scalars(select(Person).where(Person.id_number == merged["id_number"])).first()
+    if other is None:  # the same number twice in this very package
+        return RecordOutcome("person", str(values["id"]), "error",
+                             _("身份证号 {n} 在数据包中出现两次").format(n=merged["id_number"][:6] + "…"))
+    duplicate = SyncDuplicate(
+        id_number=merged["id_number"], existing_person_id=other.id, incoming_person_id=values["id"],
+        device_id=ctx.device_id, package_id=ctx.package_id, records=[["person", raw]], status="open",
+    )
+    session.add(duplicate)
+    ctx.held[values["id"]] = duplicate
+    return RecordOutcome("person", str(values["id"]), "duplicate",
+                         _("身份证号与已有档案“{n}”相同，待核对（迁入？录入错误？）").format(n=existing_name or other.name))
+
+
+def _sqlite_converter(kind: Any) -> Callable[[Any], Any]:
+    """A value in the form SQLAlchemy itself stores in SQLite (so queries match it exactly)."""
+    if isinstance(kind, Uuid):
+        return lambda v: None if v is None else v.hex
+    if isinstance(kind, DateTime):
+        return lambda v: None if v is None else v.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(kind, Date):
+        return lambda v: None if v is None else v.isoformat()
+    if isinstance(kind, Enum):
+        return lambda v: None if v is None else v.value
+    if isinstance(kind, Boolean):
+        return lambda v: None if v is None else int(v)
+    if isinstance(kind, JSON):
+        return lambda v: json.dumps(v, ensure_ascii=False)
+    return lambda v: v
+
+
+def _fill_defaults(table: Any, rows: list[dict[str, Any]]) -> None:
+    """What SQLAlchemy would have filled in: timestamps, the row version, scalar defaults."""
+    now = utcnow()
+    for column in table.c:
+        if column.name in rows[0]:
+            continue
+        if column.name in ("created_at", "updated_at"):
+            value: Any = now
+        elif column.name == "row_version":
+            value = 1
+        elif column.default is not None and column.default.is_scalar:
+            value = column.default.arg
+        else:
+            continue
+        for row in rows:
+            row[column.name] = value
+
+
+def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows at once. On SQLite the values are converted here and handed to the
+    driver's executemany: the per-row parameter processing of SQLAlchemy would cost more than
+    the inserts themselves in a county-sized import. Elsewhere SQLAlchemy Core does it."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        connection.execute(table.insert(), rows)
+        return
+    _fill_defaults(table, rows)
+    names = [name for name in rows[0] if name in table.c]
+    converters = [_sqlite_converter(table.c[name].type) for name in names]
+    columns = ", ".join(f'"{name}"' for name in names)
+    sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * len(names))})'
+    data = [tuple(convert(row.get(name)) for name, convert in zip(names, converters, strict=True)) for row in rows]
+    connection.exec_driver_sql(sql, data)
+
+
+def _insert_people(ctx: _Context, rows: list[dict[str, Any]]) -> None:
+    session = ctx.session
+    start = int(session.scalar(select(func.coalesce(func.max(Person.search_no), 0))) or 0)
+    for k, row in enumerate(rows, start=1):
+        row["search_no"] = start + k
+    insert_rows(session, Person.__table__, rows)
+    terms = [{"term": term, "search_no": row["search_no"]} for row in rows
+             for term in search_terms(row["name"], row["id_number"], row.get("phone"))]
+    if terms:
+        insert_rows(session, PersonSearchTerm.__table__, terms)
+    now = utcnow()
+    insert_rows(session, AuditEvent.__table__, [
+        {"id": new_uuid(), "at": now, "user_id": ctx.actor.user_id, "username": ctx.actor.username[:40],
+         "device_id": ctx.actor.device_id, "entity": "person", "entity_id": row["id"], "action": "sync-create",
+         "changes": {k: [None, _jsonable(v)] for k, v in row.items()
+                     if v is not None and k not in FIXED and k not in LOCAL},
+         "reason": ctx.reason}
+        for row in rows
+    ])
+    insert_rows(session, SyncBase.__table__, [
+        {"entity": "person", "entity_id": row["id"],
+         "values": {k: _jsonable(v) for k, v in row.items() if k not in FIXED and k not in LOCAL}}
+        for row in rows
+    ])
+    for row in rows:
+        ctx.known["person"].add(row["id"])
+
+
+def _person_of(table: str, values: dict[str, Any], session: Session, ctx: _Context | None = None) -> uuid.UUID | None:
     if table == "person":
         return values["id"]
     if "person_id" in values:
         return values["person_id"]
+    if ctx is not None and values.get("case_id") in ctx.case_people:
+        return ctx.case_people[values["case_id"]]
     if table == "modification_item":
         case = session.get(HomeModificationCase, values["case_id"])
         return case.person_id if case else None
@@ -198,13 +472,19 @@ def _apply_one(ctx: _Context, table: str, values: dict[str, Any], raw: dict[str,
     return _merge(ctx, table, existing, values)
 
 
+@cache
+def _date_columns(table: str) -> tuple[str, ...]:
+    # an expiry or a due date may lie ahead; nothing else may
+    return tuple(c.name for c in MODELS[table].__table__.columns
+                 if isinstance(c.type, Date) and c.name not in ("cert_valid_until", "due_on"))
+
+
 def _check_dates(table: str, values: dict[str, Any], today: date) -> None:
     limit = today + timedelta(days=1)  # a day of clock difference between PCs
-    for column in MODELS[table].__table__.columns:
-        value = values.get(column.name)
-        if isinstance(column.type, Date) and value is not None and value > limit and column.name not in (
-                "cert_valid_until", "due_on"):
-            raise ValidationError.single(column.name, _("日期 {d} 晚于今天").format(d=value), column.name)
+    for name in _date_columns(table):
+        value = values.get(name)
+        if value is not None and value > limit:
+            raise ValidationError.single(name, _("日期 {d} 晚于今天").format(d=value), name)
 
 
 def _check_references(ctx: _Context, table: str, values: dict[str, Any], person_id: uuid.UUID | None) -> None:
