@@ -20,8 +20,10 @@ find_python() {
 
 # Qt's offscreen and xcb platforms load these at run time (Debian/Ubuntu package names).
 QT_DEBS="libegl1 libgl1 libxkbcommon0 libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3"
-# the report tests check embedded fonts (pdffonts) and render pages (pdftoppm)
-TEST_DEBS="poppler-utils"
+# the report tests check embedded fonts (pdffonts) and render pages (pdftoppm); the installer
+# tests build the Windows setup program with makensis (nsis); the county-hub tests run on a
+# throwaway PostgreSQL server too (postgresql)
+TEST_DEBS="poppler-utils nsis postgresql"
 XCB_DEBS="libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1"
 
 ensure_debs() {

@@ -218,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     s_import.add_argument("--dry-run", action="store_true", help=_("试导入：检查并报告，不作任何改动"))
     s_import.add_argument("--accept-device", metavar="FINGERPRINT",
                           help=_("登记新设备：与对方核对无误的指纹"))
+    s_import.add_argument("--report", metavar="FILE.pdf", help=_("另写一份可打印的导入报告（PDF）"))
     s_import.add_argument("--json", action="store_true", help=_("输出 JSON"))
     s_import.set_defaults(handler=cmd_sync_import)
     s_reply = sync_commands.add_parser("reply", help=_("县级数据中心：为每台有新消息的设备写出回执数据包"))
@@ -839,11 +840,19 @@ def cmd_sync_import(args: argparse.Namespace) -> int:
     from liaison.core.sync_records import TABLE_LABELS
     from liaison.sync.exchange import import_package
 
+    report_out = _out_path(args.report, (".pdf",)) if args.report else None
     ws = _open(args)
     try:
         store = _store(ws)
         results = [import_package(ws, store, Path(p), dry_run=args.dry_run, accept_device=args.accept_device,
                                   today=_today(args)) for p in args.packages]
+        if report_out is not None:
+            from liaison.core.services.workspace import workspace_name
+            from liaison.reports.import_report import write_import_report_pdf
+
+            with ws.uow() as uow:
+                unit = workspace_name(uow)
+            write_import_report_pdf(results, report_out, unit=unit, on=_today(args))
     finally:
         ws.close()
     bad = any(r.status in ("refused", "failed") for r in results)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from pathlib import Path
 
 from liaison.cli.main import run_cli
 from tests.sync.conftest import VILLAGE, Site
@@ -39,8 +40,15 @@ def test_hub_enrol_export_import_reply_by_command(make_site, tmp_path):
     package = exported["path"]
     code, out, err = cli(county, "sync", "import", package)
     assert code == 1 and "未登记的设备" in out and device_fp in out
-    code, out, err = cli(county, "sync", "import", package, "--accept-device", device_fp, "--json")
+    report = tmp_path / "导入报告.pdf"
+    code, out, err = cli(county, "sync", "import", package, "--accept-device", device_fp, "--json",
+                         "--report", str(report))
     assert code == 0, (out, err)
+    import subprocess
+
+    text = subprocess.run(["pdftotext", "-layout", str(report), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "数据包导入报告" in text and "已导入" in text and Path(package).name in text
     result = json.loads(out)["packages"][0]
     assert result["status"] == "imported" and result["counts"] == {"created": 3}
     code, out, _err = cli(county, "sync", "import", package)
