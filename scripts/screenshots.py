@@ -180,6 +180,141 @@ def shoot_case_windows(app: QApplication, ctx: GuiContext, out: Path, suffix: st
     settle(app)
 
 
+def shoot_reports_page(app: QApplication, window: MainWindow, out: Path, suffix: str) -> None:
+    """报表: last month's report of the first township previewed, then the roster's options."""
+    from liaison.gui.pages.reports import ReportKind, ReportsPage
+
+    page = window.show_page("reports")
+    assert isinstance(page, ReportsPage)
+    page.choose(ReportKind.MONTHLY)
+    area = page.monthly_area
+    townships = [i for i in range(area.count()) if area.itemText(i).endswith("镇")]
+    if townships:
+        area.setCurrentIndex(townships[0])
+    page.checked_by.setText("张主任")
+    page.generate()
+    while page.running:
+        settle(app, 50)
+    settle(app, 300)
+    shoot(window, out / f"reports-monthly-{suffix}.png")
+    page.choose(ReportKind.ROSTER)
+    settle(app)
+    shoot(window, out / f"reports-roster-{suffix}.png")
+    page.choose(ReportKind.MONTHLY)
+
+
+def shoot_exchange_page(app: QApplication, out: Path, suffix: str) -> None:
+    """数据交换 at a village device (a package sent, not yet acknowledged) and at the county
+    hub (the import report of that package, then a conflict and a duplicate person side by
+    side). Two small workspaces of their own; keys in passphrase files, as without a keyring."""
+    from datetime import date
+
+    from liaison.core.enums import AreaLevel, ContactMode, NeedKind, VisitKind
+    from liaison.core.services import areas, persons, visits
+    from liaison.gui.pages.exchange import ExchangePage
+    from liaison.sync import exchange, secrets
+    from liaison.sync.package import peek_header
+    from tests.core.services.helpers import person_input
+
+    secrets.keyring_usable = lambda: False  # type: ignore[assignment]  # a script: never the real keyring
+    os.environ.setdefault(secrets.PASSPHRASE_ENV, "screenshots only")
+    work = Path(tempfile.mkdtemp())
+    today = date.today()
+    sites = {}
+    for name in ("county", "village"):
+        (work / name).mkdir()
+        ws = open_workspace(f"sqlite:///{work / name / 'liaison.db'}")
+        with ws.uow() as uow:
+            for code, area_name, level, parent in (
+                    ("220202", "昌邑区", AreaLevel.COUNTY, None), ("220202100", "桦皮厂镇", AreaLevel.TOWNSHIP, "220202"),
+                    ("220202100001", "两家子村", AreaLevel.VILLAGE, "220202100"),
+                    ("220202100002", "前进村", AreaLevel.VILLAGE, "220202100")):
+                areas.create_area(uow, ws.system_actor, code=code, name=area_name, level=level, parent_code=parent)
+            uow.commit()
+        sites[name] = (ws, exchange.secret_store(ws))
+    (county, county_store), (village, village_store) = sites["county"], sites["village"]
+
+    def add(ws, code, name, sequence, phone=None):  # type: ignore[no-untyped-def]
+        with ws.uow() as uow:
+            area = areas.get_area_by_code(uow, code)
+            saved = persons.create_person(uow, ws.system_actor, person_input(
+                area.id, name=name, sequence=sequence, phone=phone), today=today)
+            uow.commit()
+        return saved.person_id
+
+    def phone(ws, person_id, number):  # type: ignore[no-untyped-def]
+        with ws.uow() as uow:
+            data = persons.PersonInput.from_person(persons.load_person(uow, ws.system_actor, person_id))
+            data.phone = number
+            persons.update_person(uow, ws.system_actor, person_id, data, expected_version=None, today=today)
+            uow.commit()
+
+    with county.uow() as uow:  # not joined yet: how to join, or (county staff) set up the hub
+        actor = workspace_actor(uow, county.system_actor)
+    window = MainWindow(GuiContext(county, actor, GuiSettings(work / "join.ini")))
+    window.resize(1366, 740)
+    window.show()
+    window.show_page("exchange")
+    settle(app, 300)
+    shoot(window, out / f"exchange-join-{suffix}.png")
+    window.close()
+    exchange.hub_init(county, county_store, work / "SETUP.json", county_name="昌邑区")
+    exchange.enrol(village, village_store, work / "SETUP.json", area_code="220202100001")
+    wang = add(village, "220202100001", "王秀兰", 31, "13904321001")
+    add(village, "220202100001", "李桂芝", 32)
+    first = exchange.export_changes(village, village_store, work)
+    device = peek_header(first.path).sender_keys.fingerprint
+    exchange.import_package(county, county_store, first.path, accept_device=device, today=today)
+    [reply] = exchange.write_replies(county, county_store, work)
+    exchange.import_package(village, village_store, reply.path, today=today)
+    phone(county, wang, "13904321002")
+    phone(village, wang, "13904321003")
+    add(county, "220202100002", "赵德明", 77)
+    moved = add(village, "220202100001", "赵德明", 77)
+    with village.uow() as uow:
+        visits.record_visit(uow, village.system_actor, visits.VisitInput(
+            person_id=moved, visit_date=today, kind=VisitKind.ROUTINE, contact_mode=ContactMode.HOME,
+            visitor_name="李专委", needs=[visits.NeedInput(NeedKind.REHABILITATION, "需要康复训练")]), today=today)
+        uow.commit()
+    add(village, "220202100001", "孙玉芳", 33)
+    (work / "stick").mkdir()
+    second = exchange.export_changes(village, village_store, work / "stick")
+
+    for name, ws in (("device", village), ("hub", county)):
+        with ws.uow() as uow:
+            actor = workspace_actor(uow, ws.system_actor)
+        window = MainWindow(GuiContext(ws, actor, GuiSettings(work / f"{name}.ini")))
+        window.resize(1366, 740)
+        window.show()
+        page = window.show_page("exchange")
+        assert isinstance(page, ExchangePage)
+        settle(app, 300)
+        if name == "device":
+            shoot(window, out / f"exchange-device-{suffix}.png")
+        else:
+            page.import_files([second.path])
+            while page.running:
+                settle(app, 50)
+            settle(app, 300)
+            shoot(window, out / f"exchange-hub-report-{suffix}.png")
+            page.tabs.setCurrentWidget(page.review_tab)
+            page.review_list.setCurrentRow(0)
+            page.reveal_tabs()
+            settle(app)
+            shoot(window, out / f"exchange-hub-conflict-{suffix}.png")
+            page.review_list.setCurrentRow(1)
+            settle(app)
+            shoot(window, out / f"exchange-hub-duplicate-{suffix}.png")
+            page.tabs.setCurrentWidget(page.devices_tab)
+            settle(app)
+            shoot(window, out / f"exchange-hub-devices-{suffix}.png")
+        window.close()
+        settle(app)
+    wait_for_background_work()
+    county.close()
+    village.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
@@ -208,6 +343,8 @@ def main() -> int:
             shoot(window, args.out / f"page-{key}-{suffix}.png")
         shoot_case_pages(app, window, args.out, suffix)
         shoot_case_windows(app, ctx, args.out, suffix)
+        shoot_reports_page(app, window, args.out, suffix)
+        shoot_exchange_page(app, args.out, suffix)
         window.show_page("roster").search.setText("wang")  # type: ignore[attr-defined]
         settle(app, 400)
         shoot(window, args.out / f"page-roster-search-{suffix}.png")

@@ -4,11 +4,13 @@ choosing and opening the workspace, the first-run welcome."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtGui import QFont, QFontDatabase, QFontMetrics
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFont, QFontDatabase, QFontMetrics, QIcon
+from PySide6.QtWidgets import QApplication, QMainWindow
 
 from liaison.core.i18n import _
 from liaison.core.resources import resource_path
@@ -19,6 +21,10 @@ FONT_FILES = ("NotoSansSC-Regular.ttf", "NotoSansSC-Bold.ttf")
 FALLBACK_FAMILY = "Noto Sans SC"
 # a little above the usual 9 pt: many officers read with difficulty
 BASE_POINT_SIZE = 11.0
+# Build check only (scripts/build.sh runs the frozen program with it): once the window has
+# settled, save a picture of it to this path and quit. Not offered to users anywhere.
+SMOKE_SCREENSHOT_ENV = "LIAISON_SMOKE_SCREENSHOT"
+SMOKE_DELAY_MS = 2500
 
 
 def load_fonts() -> str:
@@ -53,6 +59,9 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     app.setApplicationName("Liaison")
     app.setApplicationDisplayName(_("残疾人专职委员工作台"))
     app.setOrganizationName("Liaison")
+    icon = resource_path("icons", "liaison.png")
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     family = load_fonts()
     app.setFont(QFont(family))
     apply_font_scale(app, 100)
@@ -63,7 +72,32 @@ def run_gui(db_option: str | None = None) -> int:
     from liaison.gui.launcher import launch
 
     app = create_application()
+    shot = os.environ.get(SMOKE_SCREENSHOT_ENV)
+    if shot:
+        arm_smoke_screenshot(app, shot)
     window = launch(app, db_option)
     if window is None:
         return 1
     return app.exec()
+
+
+def arm_smoke_screenshot(app: QApplication, path: str, delay_ms: int = SMOKE_DELAY_MS) -> None:
+    """After `delay_ms` (and any background loading), save the main window to `path` and quit.
+    The program then exits 0 only if the main window was shown and saved; otherwise (e.g. the
+    welcome dialog or an error message instead) it saves what was shown and exits non-zero.
+    Says what it saw on stderr."""
+    from liaison.gui.ops import wait_for_background_work
+
+    def shoot() -> None:
+        wait_for_background_work()
+        app.processEvents()
+        windows = [w for w in app.topLevelWidgets() if w.isVisible()]
+        main = next((w for w in windows if isinstance(w, QMainWindow)), None)
+        target = main or app.activeWindow() or (windows[0] if windows else None)
+        saved = target is not None and target.grab().save(path)
+        what = f"{type(target).__name__} '{target.windowTitle()}'" if target is not None else "nothing"
+        print(f"smoke screenshot: {what} -> {path if saved else 'not saved'}", file=sys.stderr)
+        log.info("smoke screenshot of %s, saved=%s", type(target).__name__, saved)
+        app.exit(0 if main is not None and saved else 4)
+
+    QTimer.singleShot(delay_ms, shoot)

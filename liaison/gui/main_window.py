@@ -19,16 +19,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from liaison import __version__
 from liaison.core.enums import label
 from liaison.core.i18n import _
 from liaison.core.rules.cadence import DueState
 from liaison.core.services.workspace import active_people_count, workspace_name
 from liaison.gui import windows
 from liaison.gui.context import GuiContext
-from liaison.gui.dialogs import Message
 from liaison.gui.pages.cases import ModificationPage, ReferralPage
+from liaison.gui.pages.exchange import ExchangePage
 from liaison.gui.pages.planned import PlannedPage
+from liaison.gui.pages.reports import ReportsPage
 from liaison.gui.pages.roster import RosterPage
 from liaison.gui.pages.settings import SettingsPage
 from liaison.gui.pages.visits import VisitsPage
@@ -81,6 +81,8 @@ class MainWindow(QMainWindow):
             "visits": lambda: VisitsPage(ctx),
             "modification": lambda: ModificationPage(ctx),
             "referral": lambda: ReferralPage(ctx),
+            "reports": lambda: ReportsPage(ctx),
+            "exchange": lambda: ExchangePage(ctx),
             "settings": lambda: SettingsPage(ctx),
         }
         for index, (key, title) in enumerate(PAGES, start=1):
@@ -178,8 +180,9 @@ class MainWindow(QMainWindow):
             windows.open_visit_form(self.ctx, self, None)
 
     def about(self) -> None:
-        Message.show_info(self, _("残疾人专职委员工作台 {v}\n数据文件：{url}").format(
-            v=__version__, url=self.ctx.workspace.url))
+        from liaison.gui.about import show_about
+
+        show_about(self, self.ctx.workspace.url)
 
     def update_counts(self) -> None:
         with self.ctx.workspace.uow() as uow:
