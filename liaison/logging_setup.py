@@ -16,6 +16,14 @@ def log_dir() -> Path:
     return user_log_path("Liaison", appauthor=False)
 
 
+def current_log_file() -> Path | None:
+    """The file this process logs to (set up by `configure_logging`), or None."""
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "liaison", False) and isinstance(handler, logging.FileHandler):
+            return Path(handler.baseFilename)
+    return None
+
+
 def configure_logging(verbose: bool = False, directory: Path | None = None) -> Path | None:
     """Log to a rotating file (and to stderr when verbose). Returns the file, or None if the
     folder cannot be written (the program still runs)."""

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, Uuid, func, select
+from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, Uuid, delete, func, select
 from sqlalchemy.orm import Session
 
 from liaison.core.enums import CaseType, PersonStatus
@@ -46,6 +46,7 @@ from liaison.core.services import audit
 from liaison.core.services.context import Actor, ensure_area_in_scope
 from liaison.core.services.persons import (
     PersonInput,
+    field_label,
     next_search_no,
     parse_components,
     refresh_search_terms,
@@ -79,6 +80,7 @@ class RecordOutcome:
 # outcomes too common to list one by one in a county-sized import: counted only
 COUNTED_ONLY = frozenset({"created", "unchanged"})
 BATCH = 2000
+CACHE_LIMIT = 200_000
 
 
 @dataclass
@@ -125,18 +127,38 @@ def remember_base(session: Session, table: str, record_id: uuid.UUID, values: di
         row.values = stored
 
 
+def remember_bases(session: Session, table: str, items: list[tuple[uuid.UUID, dict[str, Any]]]) -> None:
+    """`remember_base` for many records at once (an export of a whole village)."""
+    for start in range(0, len(items), 500):
+        chunk = items[start : start + 500]
+        session.execute(delete(SyncBase).where(SyncBase.entity == table,
+                                               SyncBase.entity_id.in_([record_id for record_id, _v in chunk])))
+        insert_rows(session, SyncBase.__table__, [
+            {"entity": table, "entity_id": record_id,
+             "values": {k: _jsonable(v) for k, v in values.items() if k not in FIXED and k not in LOCAL}}
+            for record_id, values in chunk
+        ])
+
+
 class _Context:
     def __init__(self, uow: UnitOfWork, actor: Actor, device_id: str, package_id: str, today: date) -> None:
         self.uow, self.actor, self.device_id, self.package_id, self.today = uow, actor, device_id, package_id, today
         self.held: dict[uuid.UUID, SyncDuplicate] = {}  # incoming person id → its duplicate case
         self.reason = _("同步数据包 {p}").format(p=package_id[:8])
-        self.seen: set[uuid.UUID] = set()  # ids inserted by this import
         self.created: Counter[str] = Counter()
         self.known: dict[str, set[Any]] = defaultdict(set)  # ids known to exist, per table
         self.person_areas: dict[Any, uuid.UUID] = {}
         self.case_people: dict[Any, Any] = {}
         self.numbers: set[str] = set()  # 身份证号 of the people this import created
         self._allowed: frozenset[uuid.UUID] | None | bool = False
+
+    def trim_caches(self) -> None:
+        """The lookup caches are only shortcuts: emptied when they grow, so that a county-sized
+        import keeps to a bounded memory (what they held can be asked of the database again)."""
+        if sum(len(v) for v in self.known.values()) + len(self.person_areas) + len(self.case_people) > CACHE_LIMIT:
+            self.known.clear()
+            self.person_areas.clear()
+            self.case_people.clear()
 
     def ensure_area(self, area_id: uuid.UUID) -> None:
         if self._allowed is False:
@@ -191,15 +213,18 @@ def _apply_batch(ctx: _Context, batch: list[tuple[str, dict[str, Any], dict[str,
     model = MODELS[table]
     session = ctx.session
     ids = [values["id"] for _t, values, _r in batch]
+    # rows inserted by earlier batches of this import are in the database already
     present = set(session.scalars(select(model.id).where(model.id.in_(ids))))
     fresh: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    in_batch: set[uuid.UUID] = set()
     for _t, values, raw in batch:
-        if values["id"] in present or values["id"] in ctx.seen:
+        if values["id"] in present or values["id"] in in_batch:
             outcome = _guarded(ctx, table, values, raw)
             report.add(outcome)
         else:
             fresh.append((values, raw))
-            ctx.seen.add(values["id"])
+            in_batch.add(values["id"])
+    ctx.trim_caches()
     if not fresh:
         return
     rows, outcomes = _check_new(ctx, table, fresh)
@@ -582,7 +607,8 @@ def _merge(ctx: _Context, table: str, obj: Any, incoming: dict[str, Any]) -> Rec
                      changes=audit.diff({k: current[k] for k in take}, take), reason=ctx.reason)
     remember_base(session, table, obj.id, incoming)
     if conflicts:
-        return RecordOutcome(table, str(obj.id), "conflict", _("双方都改了：{f}").format(f="、".join(conflicts)),
+        names = [field_label(name) if table == "person" else name for name in conflicts]
+        return RecordOutcome(table, str(obj.id), "conflict", _("双方都改了：{f}").format(f="、".join(names)),
                              tuple(conflicts))
     if take:
         return RecordOutcome(table, str(obj.id), "updated", "", tuple(sorted(take)))
