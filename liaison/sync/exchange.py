@@ -34,8 +34,17 @@ from liaison.core.services.sync_apply import (
     apply_records,
     current_values,
     remember_base,
+    remember_bases,
 )
-from liaison.core.sync_records import AREA_TABLES, DEVICE_TABLES, decode_row, encode_row, table
+from liaison.core.sync_records import (
+    AREA_TABLES,
+    DEVICE_TABLES,
+    decode_row,
+    encode_row,
+    row_encoder,
+    shared_columns,
+    table,
+)
 from liaison.sync.keys import Identity, PeerKeys, b64, load_identity, read_setup, unb64, write_setup
 from liaison.sync.package import (
     PackageRefused,
@@ -160,17 +169,20 @@ def export_changes(
                 newest = latest
 
         codes = {info.id: info.code for info in area_directory(uow).values()}
+        ids = {code: area_id for area_id, code in codes.items()}
+        sent_people: list[tuple[uuid.UUID, dict[str, Any]]] = []
 
         def records() -> Iterator[tuple[str, dict[str, Any]]]:
             done = 0
             for name in DEVICE_TABLES:
                 t = table(name)
-                stmt = select(t).order_by(t.c.created_at, t.c.id)
+                stmt = select(*[t.c[c] for c in shared_columns(name)]).order_by(t.c.created_at, t.c.id)
                 if since is not None:
                     stmt = stmt.where(t.c.updated_at > since)
+                encode = row_encoder(name)
                 for row in session.execute(stmt.execution_options(yield_per=5000)):
                     done += 1
-                    encoded = encode_row(name, row)
+                    encoded = encode(row)
                     if name in AREA_TABLES:
                         # areas are known everywhere by their code, not by a workspace's own ids
                         area_id = encoded.pop("area_id")
@@ -180,6 +192,8 @@ def export_changes(
                             cancel.check()
                         if progress is not None:
                             progress(_("已写入 {n} 条记录").format(n=done))
+                    if name == "person":
+                        sent_people.append((row.id, encoded))
                     yield name, encoded
 
         estimate = sum(counts.values()) * 400 + (1 << 20)
@@ -191,9 +205,7 @@ def export_changes(
             check_space=free_space_check(estimate),
         )
         # what the county now has of each person, to tell its later changes from ours
-        persons = select(Person) if since is None else select(Person).where(Person.updated_at > since)
-        for person in session.scalars(persons.execution_options(yield_per=2000)):
-            remember_base(session, "person", person.id, current_values(person, "person"))
+        remember_bases(session, "person", [(pid, _decoded_person(values, ids)) for pid, values in sent_people])
         session.add(SyncPackage(package_id=header.package_id, direction="out", kind="changes", peer_id=hub.owner_id,
                                 seq=seq, file_name=path.name, counts=counts, watermark=newest, status="written"))
         settings.put_setting(session, NEXT_SEQ, seq + 1)
@@ -371,6 +383,12 @@ def write_replies(ws: Workspace, store: SecretStore, out_dir: Path) -> list[Repl
             results.append(ReplyResult(device.device_id, device.name, path, seq, device.last_seq, len(sent)))
         uow.commit()
     return results
+
+
+def _decoded_person(encoded: dict[str, Any], ids: dict[str, uuid.UUID]) -> dict[str, Any]:
+    values = dict(encoded)
+    values["area_id"] = str(ids[values.pop("area_code")])
+    return decode_row("person", values)
 
 
 def incoming_records(uow: Any, rows: Iterator[tuple[str, dict[str, Any]]]) -> Iterator[
