@@ -337,7 +337,8 @@ def _learn_references(ctx: _Context, table: str, fresh: list[tuple[dict[str, Any
                 ctx.person_areas[person_id] = area_id
         else:
             ctx.known[target].update(session.scalars(select(t.c.id).where(t.c.id.in_(refs))))
-    missing_people = {v["person_id"] for v, _r in fresh if "person_id" in v and v["person_id"] not in ctx.person_areas}
+    people = {_person_of(table, v, session, ctx) for v, _r in fresh} - {None}
+    missing_people = {p for p in people if p not in ctx.person_areas}
     if missing_people:
         for person_id, area_id in session.execute(select(Person.id, Person.area_id).where(Person.id.in_(missing_people))):
             ctx.known["person"].add(person_id)
