@@ -598,7 +598,7 @@ class ExchangePage(QWidget):
         ], tone=lambda o: "error" if o[1].action == "error" else (
             "warning" if o[1].action in ("conflict", "duplicate") else None), parent=self)
         self.records_table = _table(self.records_model, _("需要注意的记录"))
-        self.save_report_button = _button(_("保存导入报告（PDF）…"))
+        self.save_report_button = _button(_("保存导入报告(&W)…"))
         self.save_report_button.setEnabled(False)
         self.save_report_button.clicked.connect(self.save_report)
         box.addWidget(self.save_report_button, 0, Qt.AlignmentFlag.AlignLeft)
