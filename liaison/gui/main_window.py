@@ -25,13 +25,9 @@ from liaison.core.rules.cadence import DueState
 from liaison.core.services.workspace import active_people_count, workspace_name
 from liaison.gui import windows
 from liaison.gui.context import GuiContext
-from liaison.gui.pages.cases import ModificationPage, ReferralPage
-from liaison.gui.pages.exchange import ExchangePage
 from liaison.gui.pages.planned import PlannedPage
-from liaison.gui.pages.reports import ReportsPage
 from liaison.gui.pages.roster import RosterPage
 from liaison.gui.pages.settings import SettingsPage
-from liaison.gui.pages.visits import VisitsPage
 from liaison.gui.pages.work_queue import WorkQueuePage
 
 PAGES = (
@@ -44,6 +40,35 @@ PAGES = (
     ("exchange", "数据交换"),
     ("settings", "设置"),
 )
+
+
+# built with the window; the others the first time they are shown (their modules load
+# reportlab, pdfium and the sync crypto, which a village officer's first minute does not need)
+EAGER_PAGES = frozenset({"queue", "roster", "settings"})
+
+
+class _Placeholder(QWidget):
+    """Stands in the page stack for a page not built yet."""
+
+
+class _Pages(dict):  # type: ignore[type-arg]
+    """The pages by key; asking for one not built yet builds it."""
+
+    def __init__(self, materialize: Any) -> None:
+        super().__init__()
+        self._materialize = materialize
+
+    def __getitem__(self, key: str) -> QWidget:
+        value = super().__getitem__(key)
+        if isinstance(value, _Placeholder):
+            return self._materialize(key)  # type: ignore[no-any-return]
+        return value  # type: ignore[no-any-return]
+
+
+def _page(module: str, name: str, ctx: GuiContext) -> QWidget:
+    import importlib
+
+    return getattr(importlib.import_module(f"liaison.gui.pages.{module}"), name)(ctx)  # type: ignore[no-any-return]
 
 
 class MainWindow(QMainWindow):
@@ -75,25 +100,29 @@ class MainWindow(QMainWindow):
         self.nav.setAccessibleName(_("功能导航"))
         self.stack = QStackedWidget()
         ctx = self.ctx
-        factories = {
+        self._factories = {
             "queue": lambda: WorkQueuePage(ctx),
             "roster": lambda: RosterPage(ctx),
-            "visits": lambda: VisitsPage(ctx),
-            "modification": lambda: ModificationPage(ctx),
-            "referral": lambda: ReferralPage(ctx),
-            "reports": lambda: ReportsPage(ctx),
-            "exchange": lambda: ExchangePage(ctx),
+            "visits": lambda: _page("visits", "VisitsPage", ctx),
+            "modification": lambda: _page("cases", "ModificationPage", ctx),
+            "referral": lambda: _page("cases", "ReferralPage", ctx),
+            "reports": lambda: _page("reports", "ReportsPage", ctx),
+            "exchange": lambda: _page("exchange", "ExchangePage", ctx),
             "settings": lambda: SettingsPage(ctx),
         }
+        self.pages = _Pages(self._materialize)
         for index, (key, title) in enumerate(PAGES, start=1):
-            page = factories[key]() if key in factories else PlannedPage(key)
-            self.pages[key] = page
+            if key in EAGER_PAGES or key not in self._factories:
+                page = self._factories[key]() if key in self._factories else PlannedPage(key)
+            else:
+                page = _Placeholder()  # built the first time it is shown: a quicker start
+            dict.__setitem__(self.pages, key, page)
             self.stack.addWidget(page)
             item = QListWidgetItem(_(title))
             item.setToolTip(_("{title}（Ctrl+{n}）").format(title=_(title), n=index))
             self.nav.addItem(item)
         self.nav.setFixedWidth(self.nav.sizeHintForColumn(0) + 40)
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._show_index)
         self.nav.setCurrentRow(0)
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
@@ -157,6 +186,22 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(self.nav.sizeHintForColumn(0) + 40)
 
     # --- actions ------------------------------------------------------------------------------
+
+    def _materialize(self, key: str) -> QWidget:
+        holder = dict.__getitem__(self.pages, key)
+        if not isinstance(holder, _Placeholder):
+            return holder  # type: ignore[no-any-return]
+        index = self.stack.indexOf(holder)
+        page = self._factories[key]()
+        self.stack.insertWidget(index, page)
+        self.stack.removeWidget(holder)
+        holder.deleteLater()
+        dict.__setitem__(self.pages, key, page)
+        return page
+
+    def _show_index(self, index: int) -> None:
+        if 0 <= index < len(PAGES):
+            self.stack.setCurrentWidget(self.pages[PAGES[index][0]])
 
     def show_page(self, key: str) -> QWidget:
         self.nav.setCurrentRow([k for k, _t in PAGES].index(key))
