@@ -34,6 +34,8 @@ def test_bench_runs_at_small_scale_and_reports_every_figure(bench):
     gui = values["gui"]
     assert 0 < gui["window_shown_s"] <= gui["roster_ready_s"] and gui["keystroke_n"] > 0
     assert values["cold_start_s"] == gui["window_shown_s"]
+    assert values["person_file"]["people"] > 0 and 0 < values["open_person_ms"] and 0 < values["save_visit_ms"]
+    assert values["import"]["rows"] > 0 and values["import_ratio_vs_sqlite"] > 0 and values["import_peak_mb"] > 0
     assert set(values["case_lists"]) == {"modification", "referral"}
     assert all(v["cases"] > 0 for v in values["case_lists"].values())
     for scope in ("township", "county"):
