@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from liaison.core.errors import LiaisonError
 from liaison.core.progress import Cancelled, CancelToken
@@ -43,6 +43,9 @@ class _JobTracker(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.running: dict[int, _Job] = {}
+        # ended jobs, kept until no pool thread is busy: "ended" is emitted from inside run(),
+        # and freeing the runnable while its thread is still returning from it is a use after free
+        self.retired: list[_Job] = []
         self._ids = itertools.count(1)
         self._gc_was_enabled = True
 
@@ -57,9 +60,20 @@ class _JobTracker(QObject):
 
     @Slot(int)
     def ended(self, job_id: int) -> None:
-        self.running.pop(job_id, None)
+        job = self.running.pop(job_id, None)
+        if job is not None:
+            self.retired.append(job)
+        self.release_retired()
         if not self.running and self._gc_was_enabled:
             gc.enable()
+
+    def release_retired(self) -> None:
+        if not self.retired:
+            return
+        if QThreadPool.globalInstance().activeThreadCount() == 0:
+            self.retired.clear()
+        else:
+            QTimer.singleShot(20, self.release_retired)
 
 
 def _tracker() -> _JobTracker:
@@ -148,6 +162,8 @@ def wait_for_background_work(timeout_ms: int = 30_000) -> bool:
     """Before a workspace is closed: no worker may still be using its connections."""
     finished = QThreadPool.globalInstance().waitForDone(timeout_ms)
     QCoreApplication.processEvents()  # deliver the last "ended" signals (GC back on)
+    if finished:
+        _tracker().release_retired()
     return finished
 
 
