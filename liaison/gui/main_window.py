@@ -3,6 +3,7 @@ the user and the counts that matter."""
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -56,12 +57,16 @@ class _Pages(dict):  # type: ignore[type-arg]
 
     def __init__(self, materialize: Any) -> None:
         super().__init__()
-        self._materialize = materialize
+        # a weak reference: a cycle through the window would leave its wrapper to the cyclic
+        # garbage collector, which crashed walking PySide objects whose widgets were gone
+        self._materialize = weakref.WeakMethod(materialize)
 
     def __getitem__(self, key: str) -> QWidget:
         value = super().__getitem__(key)
         if isinstance(value, _Placeholder):
-            return self._materialize(key)  # type: ignore[no-any-return]
+            materialize = self._materialize()
+            if materialize is not None:
+                return materialize(key)  # type: ignore[no-any-return]
         return value  # type: ignore[no-any-return]
 
 
