@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QSizePolicy,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -43,27 +44,24 @@ PAGES = (
 )
 
 
-# built with the window; the others the first time they are shown (their modules load
-# reportlab, pdfium and the sync crypto, which a village officer's first minute does not need)
-EAGER_PAGES = frozenset({"queue", "roster", "settings"})
-
-
-class _Placeholder(QWidget):
-    """Stands in the page stack for a page not built yet."""
+# built with the window; the reports and exchange pages the first time they are shown (their
+# modules load reportlab, pdfium and the sync crypto, which a village officer's first minute
+# does not need). Pages that start loading data when built stay eager: built late, their
+# loads could outlive a window closed soon after, which crashed PySide's garbage collection.
+EAGER_PAGES = frozenset({"queue", "roster", "visits", "modification", "referral", "settings"})
 
 
 class _Pages(dict):  # type: ignore[type-arg]
-    """The pages by key; asking for one not built yet builds it."""
+    """The pages by key; asking for one not built yet builds it (into its holder)."""
 
     def __init__(self, materialize: Any) -> None:
         super().__init__()
-        # a weak reference: a cycle through the window would leave its wrapper to the cyclic
-        # garbage collector, which crashed walking PySide objects whose widgets were gone
+        # a weak reference: no reference cycle through the window
         self._materialize = weakref.WeakMethod(materialize)
 
     def __getitem__(self, key: str) -> QWidget:
         value = super().__getitem__(key)
-        if isinstance(value, _Placeholder):
+        if value is None:
             materialize = self._materialize()
             if materialize is not None:
                 return materialize(key)  # type: ignore[no-any-return]
@@ -116,13 +114,18 @@ class MainWindow(QMainWindow):
             "settings": lambda: SettingsPage(ctx),
         }
         self.pages = _Pages(self._materialize)
+        self._holders: dict[str, QWidget] = {}
         for index, (key, title) in enumerate(PAGES, start=1):
+            # every page sits in a holder that stays in the stack for good; pages other than
+            # the eager ones are built into it the first time they are shown
+            holder = QWidget()
+            holder_layout = QVBoxLayout(holder)
+            holder_layout.setContentsMargins(0, 0, 0, 0)
+            self._holders[key] = holder
+            self.stack.addWidget(holder)
+            dict.__setitem__(self.pages, key, None)
             if key in EAGER_PAGES or key not in self._factories:
-                page = self._factories[key]() if key in self._factories else PlannedPage(key)
-            else:
-                page = _Placeholder()  # built the first time it is shown: a quicker start
-            dict.__setitem__(self.pages, key, page)
-            self.stack.addWidget(page)
+                self._materialize(key)
             item = QListWidgetItem(_(title))
             item.setToolTip(_("{title}（Ctrl+{n}）").format(title=_(title), n=index))
             self.nav.addItem(item)
@@ -193,20 +196,21 @@ class MainWindow(QMainWindow):
     # --- actions ------------------------------------------------------------------------------
 
     def _materialize(self, key: str) -> QWidget:
-        holder = dict.__getitem__(self.pages, key)
-        if not isinstance(holder, _Placeholder):
-            return holder  # type: ignore[no-any-return]
-        index = self.stack.indexOf(holder)
-        page = self._factories[key]()
-        self.stack.insertWidget(index, page)
-        self.stack.removeWidget(holder)
-        holder.deleteLater()
-        dict.__setitem__(self.pages, key, page)
-        return page
+        page = dict.__getitem__(self.pages, key)
+        if page is None:
+            page = self._factories[key]() if key in self._factories else PlannedPage(key)
+            self._holders[key].layout().addWidget(page)
+            dict.__setitem__(self.pages, key, page)
+        return page  # type: ignore[no-any-return]
+
+    def current_page(self) -> QWidget:
+        key = PAGES[self.stack.currentIndex()][0]
+        return self.pages[key]
 
     def _show_index(self, index: int) -> None:
         if 0 <= index < len(PAGES):
-            self.stack.setCurrentWidget(self.pages[PAGES[index][0]])
+            self._materialize(PAGES[index][0])
+            self.stack.setCurrentIndex(index)
 
     def show_page(self, key: str) -> QWidget:
         self.nav.setCurrentRow([k for k, _t in PAGES].index(key))
@@ -224,7 +228,7 @@ class MainWindow(QMainWindow):
         """For the person selected in the roster, if any; otherwise the form asks who."""
         roster = self.pages["roster"]
         assert isinstance(roster, RosterPage)
-        if self.stack.currentWidget() is roster and roster.selected_person() is not None:
+        if self.current_page() is roster and roster.selected_person() is not None:
             roster.visit_selected()
         else:
             windows.open_visit_form(self.ctx, self, None)

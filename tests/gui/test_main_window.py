@@ -89,7 +89,7 @@ def test_navigation_has_every_page_and_ctrl_digits_switch(qtbot, window):
     assert [window.nav.item(i).text() for i in range(window.nav.count())] == [t for _k, t in PAGES]
     for index, (key, _title) in enumerate(PAGES, start=1):
         qtbot.keyClick(window, Qt.Key(Qt.Key.Key_0 + index), Qt.KeyboardModifier.ControlModifier)
-        assert window.stack.currentWidget() is window.pages[key]
+        assert window.current_page() is window.pages[key]
 
 
 def test_pages_not_built_yet_say_so_and_offer_no_buttons(qtbot, window):
@@ -115,9 +115,9 @@ def test_case_pages_are_the_case_lists(qtbot, window):
     assert isinstance(modification, ModificationPage) and isinstance(referral, ReferralPage)
     qtbot.waitUntil(lambda: modification.result is not None and referral.result is not None, timeout=5000)
     qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
-    assert window.stack.currentWidget() is modification
+    assert window.current_page() is modification
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
-    assert window.stack.currentWidget() is referral
+    assert window.current_page() is referral
     assert referral.count_label.text() == "没有符合条件的案件"
 
 
@@ -131,7 +131,7 @@ def test_status_bar_names_the_workspace_user_and_counts(qtbot, window):
 def test_ctrl_f_goes_to_the_roster_search(qtbot, window):
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     roster = window.pages["roster"]
-    assert window.stack.currentWidget() is roster
+    assert window.current_page() is roster
     assert focused() is roster.search
 
 
