@@ -66,7 +66,7 @@ from liaison.gui.fields import (
     TextField,
 )
 from liaison.gui.ops import report_error
-from liaison.gui.person_file_sections import FormErrors
+from liaison.gui.person_file_sections import FormErrors, QuestionDialog
 from liaison.gui.visit_form import plain_button, widget_state
 
 OTHER_ITEM = "other"  # a surveyed item that is not in the catalogue: its name is typed
@@ -1038,40 +1038,6 @@ class NewReferralDialog(CaseForm):
 # --- small questions from the case window ------------------------------------------------------
 
 
-class _Question(QDialog):
-    """A small OK / Cancel form; `answer` is set when what was typed reads correctly."""
-
-    def __init__(self, parent: QWidget | None, title: str, intro: str) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.answer: Any = None
-        self.grid = FormGrid()
-        intro_label = QLabel(intro)
-        intro_label.setWordWrap(True)
-        buttons = QDialogButtonBox()
-        buttons.addButton(_("确定(&Y)"), QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(_("取消(&N)"), QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro_label)
-        layout.addWidget(self.grid)
-        layout.addWidget(buttons)
-
-    def _read(self) -> Any:
-        raise NotImplementedError
-
-    def accept(self) -> None:
-        try:
-            self.answer = self._read()
-        except FormErrors as exc:
-            first = self.grid.set_errors(exc.errors)
-            if first is not None:
-                first.setFocus()
-            return
-        super().accept()
-
-
 def attachment_roles_for(case_type: CaseType) -> list[AttachmentRole]:
     """Survey, before and after photos belong to a home modification; a referral keeps
     documents (the institution's reports, a device's receipt)."""
@@ -1093,7 +1059,7 @@ def suggested_role(view: CaseView) -> AttachmentRole:
     return AttachmentRole.DOCUMENT
 
 
-class AttachmentRoleDialog(_Question):
+class AttachmentRoleDialog(QuestionDialog):
     """What a chosen file is (勘测照片, 改造前照片 …) and a note about it."""
 
     def __init__(self, parent: QWidget | None, file_name: str, roles: list[AttachmentRole],
@@ -1119,7 +1085,7 @@ class AttachmentRoleDialog(_Question):
         return dialog.answer if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 
-class RemoveAttachmentDialog(_Question):
+class RemoveAttachmentDialog(QuestionDialog):
     """Why an attachment is removed (it stays on record, hidden)."""
 
     def __init__(self, parent: QWidget | None, file_name: str) -> None:

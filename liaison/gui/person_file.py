@@ -17,7 +17,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -55,13 +54,13 @@ from liaison.gui.fields import (
     DateField,
     ErrorLabel,
     FieldValueError,
-    FormGrid,
     TextField,
 )
 from liaison.gui.ops import report_error
 from liaison.gui.person_file_sections import (
     FormErrors,
     PersonForm,
+    QuestionDialog,
     RecordTableModel,
     caption,
     format_date,
@@ -119,38 +118,8 @@ def _scrolled(page: QWidget) -> QScrollArea:
 # --- small question dialogs -----------------------------------------------------------------
 
 
-class _AskDialog(QDialog):
-    """A small OK / Cancel form; `answer` is set when what was typed reads correctly."""
-
-    def __init__(self, parent: QWidget | None, title: str, intro: str) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.answer: Any = None
-        self.grid = FormGrid()
-        intro_label = QLabel(intro)
-        intro_label.setWordWrap(True)
-        buttons = QDialogButtonBox()
-        buttons.addButton(_("确定(&Y)"), QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(_("取消(&N)"), QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro_label)
-        layout.addWidget(self.grid)
-        layout.addWidget(buttons)
-
-    def _read(self) -> Any:
-        raise NotImplementedError
-
-    def accept(self) -> None:
-        try:
-            self.answer = self._read()
-        except FormErrors as exc:
-            first = self.grid.set_errors(exc.errors)
-            if first is not None:
-                first.setFocus()
-            return
-        super().accept()
+class _AskDialog(QuestionDialog):
+    """A question dialog of the person file, which reads dates."""
 
     def _date(self, name: str, errors: dict[str, str]) -> date | None:
         try:

@@ -25,6 +25,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -153,6 +155,40 @@ class FormErrors(Exception):
         super().__init__("; ".join(errors.values()))
         self.errors = errors
         self.partial = partial
+
+
+class QuestionDialog(QDialog):
+    """A small OK / Cancel form; `answer` is set when what was typed reads correctly."""
+
+    def __init__(self, parent: QWidget | None, title: str, intro: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.answer: Any = None
+        self.grid = FormGrid()
+        intro_label = QLabel(intro)
+        intro_label.setWordWrap(True)
+        buttons = QDialogButtonBox()
+        buttons.addButton(_("确定(&Y)"), QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(_("取消(&N)"), QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro_label)
+        layout.addWidget(self.grid)
+        layout.addWidget(buttons)
+
+    def _read(self) -> Any:
+        raise NotImplementedError
+
+    def accept(self) -> None:
+        try:
+            self.answer = self._read()
+        except FormErrors as exc:
+            first = self.grid.set_errors(exc.errors)
+            if first is not None:
+                first.setFocus()
+            return
+        super().accept()
 
 
 class CategoryChecks(QWidget):
