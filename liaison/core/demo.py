@@ -33,7 +33,6 @@ from liaison.core.enums import (
     EmploymentStatus,
     FollowUpStatus,
     HukouType,
-    ModificationStage,
     NeedKind,
     NeedStatus,
     PersonStatus,
@@ -54,7 +53,7 @@ from liaison.core.rules.certificate import certificate_number
 from liaison.core.rules.config import RuleConfig
 from liaison.core.rules.facts import PersonFacts
 from liaison.core.rules.idnumber import compose_id_number
-from liaison.core.rules.workflows import DEVICE_STATE
+from liaison.core.rules.workflows import DEVICE_STATE, MODIFICATION
 from liaison.core.services import settings
 from liaison.core.services.persons import search_terms
 
@@ -135,8 +134,6 @@ FOLLOW_UP_ACTIONS: dict[NeedKind, str] = {
     NeedKind.OTHER: "告知审验办理流程",
 }
 CONTRACTORS = ["吉林市安居建筑工程有限公司", "昌邑区惠民装饰工程队", "吉林市无障碍设施工程有限公司"]
-MODIFICATION_ORDER = [ModificationStage.APPLIED, ModificationStage.ASSESSED, ModificationStage.PLAN_CONFIRMED,
-                      ModificationStage.CONSTRUCTION, ModificationStage.ACCEPTED, ModificationStage.CLOSED]
 # needs that got as far as a case (an open need is still a candidate; a declined one never went)
 CASE_NEED_STATUSES = frozenset({NeedStatus.REFERRED, NeedStatus.IN_SERVICE, NeedStatus.MET, NeedStatus.UNREACHABLE})
 REFERRAL_SERVICES = {
@@ -729,7 +726,7 @@ class _Builder:
 
     def build_modification(self, pid: str, need_id: str, status: NeedStatus, raised: date, status_day: date) -> None:
         rng = self.rng
-        order = [s.value for s in MODIFICATION_ORDER]
+        order = list(MODIFICATION.order)
         ended = None
         if status is NeedStatus.MET:
             reach = 5

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import pairwise
 from enum import StrEnum
+from itertools import pairwise
 
 from liaison.core.enums import (
     N_,
@@ -141,33 +141,15 @@ def _chain(
 _M = ModificationStage
 _INELIGIBLE = (_M.INELIGIBLE.value, N_("不符合条件"))
 _TERMINATE = (_M.TERMINATED.value, N_("终止"))
+MODIFICATION_ORDER = tuple(s.value for s in (_M.APPLIED, _M.ASSESSED, _M.PLAN_CONFIRMED, _M.CONSTRUCTION,
+                                              _M.ACCEPTED, _M.CLOSED))
 
 MODIFICATION = Workflow(
     name="modification",
-    order=tuple(
-        s.value
-        for s in (
-            _M.APPLIED,
-            _M.ASSESSED,
-            _M.PLAN_CONFIRMED,
-            _M.CONSTRUCTION,
-            _M.ACCEPTED,
-            _M.CLOSED,
-        )
-    ),
+    order=MODIFICATION_ORDER,
     ends=(_M.INELIGIBLE.value, _M.TERMINATED.value),
     transitions=_chain(
-        tuple(
-            s.value
-            for s in (
-                _M.APPLIED,
-                _M.ASSESSED,
-                _M.PLAN_CONFIRMED,
-                _M.CONSTRUCTION,
-                _M.ACCEPTED,
-                _M.CLOSED,
-            )
-        ),
+        MODIFICATION_ORDER,
         {
             _M.ASSESSED.value: N_("入户评估"),
             _M.PLAN_CONFIRMED.value: N_("方案确认"),
@@ -192,12 +174,13 @@ MODIFICATION = Workflow(
 )
 
 _R = ReferralState
+REFERRAL_ORDER = (_R.REFERRED.value, _R.ACCEPTED.value, _R.IN_SERVICE.value, _R.COMPLETED.value)
 REFERRAL = Workflow(
     name="referral",
-    order=(_R.REFERRED.value, _R.ACCEPTED.value, _R.IN_SERVICE.value, _R.COMPLETED.value),
+    order=REFERRAL_ORDER,
     ends=(_R.NOT_ACCEPTED.value, _R.NOT_COMPLETED.value),
     transitions=_chain(
-        (_R.REFERRED.value, _R.ACCEPTED.value, _R.IN_SERVICE.value, _R.COMPLETED.value),
+        REFERRAL_ORDER,
         {
             _R.ACCEPTED.value: N_("机构受理"),
             _R.IN_SERVICE.value: N_("开始服务"),
