@@ -146,6 +146,15 @@ def area_directory(uow: UnitOfWork) -> Mapping[uuid.UUID, AreaInfo]:
     return cached[1]  # type: ignore[no-any-return]
 
 
+def area_children(directory: Mapping[uuid.UUID, AreaInfo]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Each area's direct children, from `area_directory`."""
+    children: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for info in directory.values():
+        if info.parent_id is not None:
+            children.setdefault(info.parent_id, []).append(info.id)
+    return children
+
+
 def list_areas(uow: UnitOfWork, actor: Actor) -> list[AreaInfo]:
     """The areas the actor may see, ordered by code (parents before children)."""
     allowed = allowed_area_ids(uow, actor)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from liaison.core.enums import (
     OPEN_NEED_STATUSES,
@@ -44,7 +45,7 @@ from liaison.core.rules.priority import (
 )
 from liaison.core.rules.workflows import MODIFICATION, Move
 from liaison.core.services import audit
-from liaison.core.services.areas import area_directory, subtree_ids
+from liaison.core.services.areas import area_children, area_directory, subtree_ids
 from liaison.core.services.attachments import attachment_roles
 from liaison.core.services.case_common import (
     StepResult,
@@ -506,15 +507,19 @@ class TargetProgress:
         return self.closed / self.target if self.target else None
 
 
-def _target_for(
+def yearly_targets(session: Session, year: int) -> dict[uuid.UUID, int]:
+    """The household targets set for `year`, by area."""
+    return dict(session.execute(select(AreaTarget.area_id, AreaTarget.target).where(
+        AreaTarget.year == year, AreaTarget.kind == CaseType.MODIFICATION)).all())
+
+
+def target_for(
     targets: dict[uuid.UUID, int], children: dict[uuid.UUID, list[uuid.UUID]], area_id: uuid.UUID
 ) -> int | None:
-    """An area's own target, or else the sum of its children's."""
+    """An area's own target, or else the sum of its children's (None when nobody set one)."""
     if area_id in targets:
         return targets[area_id]
-    parts = [
-        t for c in children.get(area_id, []) if (t := _target_for(targets, children, c)) is not None
-    ]
+    parts = [t for c in children.get(area_id, []) if (t := target_for(targets, children, c)) is not None]
     return sum(parts) if parts else None
 
 
@@ -524,10 +529,7 @@ def target_progress(
     """How far an area (default: the actor's areas, or the whole county) got in `year`."""
     session = uow.session
     directory = area_directory(uow)
-    children: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for info in directory.values():
-        if info.parent_id is not None:
-            children.setdefault(info.parent_id, []).append(info.id)
+    children = area_children(directory)
     if area_id is not None:
         ensure_area_in_scope(uow, actor, area_id)
         roots: frozenset[uuid.UUID] = frozenset({area_id})
@@ -535,16 +537,8 @@ def target_progress(
         roots = actor.scope_area_ids
     else:
         roots = frozenset(i.id for i in directory.values() if i.parent_id is None)
-    targets = dict(
-        session.execute(
-            select(AreaTarget.area_id, AreaTarget.target).where(
-                AreaTarget.year == year, AreaTarget.kind == CaseType.MODIFICATION
-            )
-        )
-        
-        .all()
-    )
-    parts = [t for r in roots if (t := _target_for(targets, children, r)) is not None]
+    targets = yearly_targets(session, year)
+    parts = [t for r in roots if (t := target_for(targets, children, r)) is not None]
     stmt = (
         select(HomeModificationCase.stage, func.count())
         .join(Person, Person.id == HomeModificationCase.person_id)

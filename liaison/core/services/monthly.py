@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import calendar
 import uuid
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, NamedTuple
@@ -38,7 +38,6 @@ from liaison.core.errors import NotFoundError, ValidationError
 from liaison.core.i18n import _
 from liaison.core.models import (
     Area,
-    AreaTarget,
     AuditEvent,
     CaseEvent,
     FollowUp,
@@ -55,8 +54,9 @@ from liaison.core.rules.facts import PersonFacts
 from liaison.core.rules.idnumber import age_on
 from liaison.core.rules.subsidy import care_subsidy_eligibility, living_subsidy_eligibility
 from liaison.core.rules.workflows import DEVICE_STATE
-from liaison.core.services.areas import AreaInfo, area_directory
+from liaison.core.services.areas import AreaInfo, area_children, area_directory
 from liaison.core.services.context import Actor, ensure_area_in_scope
+from liaison.core.services.modifications import target_for, yearly_targets
 from liaison.core.services.persons import parse_components
 from liaison.core.uow import UnitOfWork
 
@@ -215,7 +215,8 @@ def monthly_summary(
     session = uow.session
     directory = area_directory(uow)
     root = _root_area(uow, actor, area_id, directory)
-    units, unit_of = _units(root, directory)
+    children = area_children(directory)
+    units, unit_of = _units(root, directory, children)
     figures = {u.id: UnitFigures(u.id, u.name) for u in units}
     # ids are compared as the database returns them (no uuid.UUID per row: a county has 10^6)
     unit_by_raw: dict[object, UnitFigures] = {}
@@ -337,15 +338,10 @@ def monthly_summary(
             unit_of_person[person_id].referral_states[_referral_state(state)] += 1
     check()
 
-    targets = dict(session.execute(select(AreaTarget.area_id, AreaTarget.target).where(
-        AreaTarget.year == year, AreaTarget.kind == CaseType.MODIFICATION)).all())
-    children: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for info in directory.values():
-        if info.parent_id is not None:
-            children[info.parent_id].append(info.id)
+    targets = yearly_targets(session, year)
     for unit in units:
-        figures[unit.id].modification_target = _target_for(targets, children, unit.id)
-    year_target = _target_for(targets, children, root.id)
+        figures[unit.id].modification_target = target_for(targets, children, unit.id)
+    year_target = target_for(targets, children, root.id)
 
     open_at_end = and_(
         of_people(FollowUp.person_id), FollowUp.due_on < as_of, FollowUp.created_at < as_of + timedelta(days=1),
@@ -482,16 +478,14 @@ def _root_area(
     raise ValidationError.single("area", _("请选择要编制月报的乡镇或村"), _("地区"))
 
 
-def _units(root: AreaInfo, directory: Mapping[uuid.UUID, AreaInfo]) -> tuple[list[AreaInfo], dict[uuid.UUID, uuid.UUID]]:
+def _units(
+    root: AreaInfo, directory: Mapping[uuid.UUID, AreaInfo], children: Mapping[uuid.UUID, list[uuid.UUID]]
+) -> tuple[list[AreaInfo], dict[uuid.UUID, uuid.UUID]]:
     """The row areas and, for every area below the root, the row it is counted in."""
     if root.level is AreaLevel.VILLAGE:
         units = [root]
     else:
-        units = sorted((i for i in directory.values() if i.parent_id == root.id), key=lambda i: i.code)
-    children: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for info in directory.values():
-        if info.parent_id is not None:
-            children[info.parent_id].append(info.id)
+        units = sorted((directory[c] for c in children.get(root.id, [])), key=lambda i: i.code)
     unit_of: dict[uuid.UUID, uuid.UUID] = {}
     for unit in units:
         stack = [unit.id]
@@ -522,18 +516,6 @@ def _referral_state(state: str) -> ReferralState:
     if device is not None and state not in {s.value for s in ReferralState}:
         return device
     return ReferralState(state)
-
-
-def _target_for(targets: dict[uuid.UUID, int], children: dict[uuid.UUID, list[uuid.UUID]],
-                area_id: uuid.UUID) -> int | None:
-    if area_id in targets:
-        return targets[area_id]
-    return _sum_or_none(_target_for(targets, children, c) for c in children.get(area_id, []))
-
-
-def _sum_or_none(values: Iterable[int | None]) -> int | None:
-    present = [v for v in values if v is not None]
-    return sum(present) if present else None
 
 
 def _indicators(
