@@ -199,3 +199,20 @@ def test_a_wrong_county_key_cannot_read_the_package(county, village, make_site, 
     result = import_at(other, package, accept_device=fingerprint(village))
     assert result.status == "refused" and "不是发给本机的" in result.message
     assert counts(other)["person"] == 0
+
+
+def test_an_institution_code_the_county_gives_another_institution_is_refused(county, village, tmp_path):
+    from liaison.core.enums import ReferralServiceKind
+    from liaison.core.services import referrals
+
+    for site, name in ((county, "县康复中心"), (village, "村里登记的机构")):
+        with site.ws.uow() as uow:
+            referrals.save_institution(uow, site.ws.system_actor, referrals.InstitutionInput(
+                name, [ReferralServiceKind.REHAB_TRAINING], code="JG001"))
+            uow.commit()
+    add_person(village)
+    before = counts(county)
+    result = import_at(county, export(village, tmp_path / "a").path, accept_device=fingerprint(village))
+    assert result.status == "failed"
+    assert any("定点机构编码 JG001 已被“县康复中心”使用" in o.detail for o in result.report.errors)
+    assert counts(county) == before

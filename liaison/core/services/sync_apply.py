@@ -47,7 +47,6 @@ from liaison.core.services.context import Actor, ensure_area_in_scope
 from liaison.core.services.persons import (
     PersonInput,
     field_label,
-    next_search_no,
     parse_components,
     refresh_search_terms,
     search_terms,
@@ -65,7 +64,6 @@ MODELS: dict[str, type[Any]] = {
 FIXED = frozenset({"id", "created_at", "origin_device"})
 LOCAL = frozenset({"search_no", "name_sort", "row_version", "updated_at", "visitor_user_id"})
 PERSON_FIELDS = frozenset(f.name for f in fields(PersonInput))
-STATUS_FIELDS = ("status", "status_on", "status_reason")
 
 
 @dataclass(frozen=True)
@@ -242,7 +240,7 @@ def _apply_batch(ctx: _Context, batch: list[tuple[str, dict[str, Any], dict[str,
 
 def _guarded(ctx: _Context, table: str, values: dict[str, Any], raw: dict[str, Any]) -> RecordOutcome:
     try:
-        outcome = _apply_one(ctx, table, values, raw)
+        outcome = _apply_existing(ctx, table, values, raw)
         ctx.session.flush()
         return outcome
     except (ValidationError, ScopeError, LiaisonError) as exc:
@@ -286,6 +284,10 @@ def _check_new(
             continue
         try:
             _check_dates(table, values, ctx.today)
+            if table == "institution" and values.get("code"):
+                clash = session.scalar(select(Institution.name).where(Institution.code == values["code"]))
+                if clash is not None:
+                    raise LiaisonError(_("定点机构编码 {c} 已被“{n}”使用").format(c=values["code"], n=clash))
             if table != "institution":
                 area = ctx.person_areas.get(person_id) if person_id is not None else None
                 if area is None:
@@ -461,9 +463,9 @@ def _person_of(table: str, values: dict[str, Any], session: Session, ctx: _Conte
     return None
 
 
-def _apply_one(ctx: _Context, table: str, values: dict[str, Any], raw: dict[str, Any]) -> RecordOutcome:
+def _apply_existing(ctx: _Context, table: str, values: dict[str, Any], raw: dict[str, Any]) -> RecordOutcome:
+    """A record this workspace has already: merged field by field with what arrived."""
     session = ctx.session
-    model = MODELS[table]
     record_id = values["id"]
     person_id = _person_of(table, values, session)
     if person_id in ctx.held and table != "person":
@@ -471,30 +473,14 @@ def _apply_one(ctx: _Context, table: str, values: dict[str, Any], raw: dict[str,
         duplicate.records = [*duplicate.records, [table, raw]]
         return RecordOutcome(table, str(record_id), "held", _("随待核对的重复人员暂存"))
     _check_dates(table, values, ctx.today)
-    existing = session.get(model, record_id)
-    if table == "institution":
-        # the county's list of designated institutions: no person, no area scope
-        if existing is None and values.get("code"):
-            clash = session.scalar(select(Institution.name).where(Institution.code == values["code"]))
-            if clash is not None:
-                raise LiaisonError(_("定点机构编码 {c} 已被“{n}”使用").format(c=values["code"], n=clash))
-    elif table == "person":
-        ensure_area_in_scope(ctx.uow, ctx.actor, values["area_id"])
-        if existing is None:
-            return _new_person(ctx, values, raw)
-    else:
-        _check_references(ctx, table, values, person_id)
-    if existing is None:
-        obj = model(**{k: v for k, v in values.items() if k not in LOCAL})
-        session.add(obj)
-        session.flush()
-        audit.record(session, ctx.actor, entity=table, entity_id=record_id, action="sync-create",
-                     changes={k: [None, _jsonable(v)] for k, v in values.items() if v is not None and k not in FIXED},
-                     reason=ctx.reason)
-        remember_base(session, table, record_id, values)
-        return RecordOutcome(table, str(record_id), "created")
+    existing = session.get(MODELS[table], record_id)
+    if existing is None:  # the same record twice in one batch of a package
+        raise LiaisonError(_("同一记录在数据包中出现了两次（记录 {r}）").format(r=str(record_id)[:8]))
     if table == "person":
+        ensure_area_in_scope(ctx.uow, ctx.actor, values["area_id"])
         ensure_area_in_scope(ctx.uow, ctx.actor, existing.area_id)
+    elif table != "institution":  # the county's list of institutions has no person or area scope
+        _check_references(ctx, table, values, person_id)
     return _merge(ctx, table, existing, values)
 
 
@@ -543,32 +529,6 @@ def _validated_person(values: dict[str, Any], today: date) -> dict[str, Any]:
     if status is not PersonStatus.ACTIVE and merged.get("status_on") is None:
         raise ValidationError.single("status_on", _("不在册时必须有变更日期"), _("状态日期"))
     return merged
-
-
-def _new_person(ctx: _Context, values: dict[str, Any], raw: dict[str, Any]) -> RecordOutcome:
-    session = ctx.session
-    merged = _validated_person(values, ctx.today)
-    other = session.scalars(select(Person).where(Person.id_number == merged["id_number"])).first()
-    if other is not None:
-        duplicate = SyncDuplicate(
-            id_number=merged["id_number"], existing_person_id=other.id, incoming_person_id=values["id"],
-            device_id=ctx.device_id, package_id=ctx.package_id, records=[["person", raw]], status="open",
-        )
-        session.add(duplicate)
-        ctx.held[values["id"]] = duplicate
-        return RecordOutcome("person", str(values["id"]), "duplicate",
-                             _("身份证号与已有档案“{n}”相同，待核对（迁入？录入错误？）").format(n=other.name))
-    stored = {k: v for k, v in merged.items() if k not in LOCAL or k == "name_sort"}
-    person = Person(**stored, search_no=next_search_no())
-    session.add(person)
-    session.flush()
-    refresh_search_terms(session, person)
-    audit.record(session, ctx.actor, entity="person", entity_id=person.id, action="sync-create",
-                 changes={k: [None, _jsonable(v)] for k, v in merged.items()
-                          if v is not None and k not in FIXED and k not in LOCAL},
-                 reason=ctx.reason)
-    remember_base(session, "person", person.id, values)
-    return RecordOutcome("person", str(person.id), "created")
 
 
 def _merge(ctx: _Context, table: str, obj: Any, incoming: dict[str, Any]) -> RecordOutcome:
