@@ -29,6 +29,7 @@ from liaison.core.models import (
 )
 from liaison.core.rules.config import RuleConfig
 from liaison.core.rules.idnumber import mask_id_number
+from liaison.core.rules.money import format_yuan
 from liaison.core.rules.workflows import (
     MODIFICATION,
     Transition,
@@ -268,8 +269,6 @@ class CaseView:
 
 
 def _money(fen: int | None) -> str:
-    from liaison.core.rules.money import format_yuan
-
     return _("{yuan} 元").format(yuan=format_yuan(fen)) if fen is not None else "—"
 
 
