@@ -1,7 +1,7 @@
 """All mapped classes; importing this package registers every table on `Base.metadata`."""
 
 from liaison.core.models.area import Area
-from liaison.core.models.audit import AuditEvent
+from liaison.core.models.audit import AuditEvent, AuditHead
 from liaison.core.models.base import Base, Synced, new_uuid, utcnow
 from liaison.core.models.cases import (
     AreaTarget,
@@ -23,6 +23,7 @@ __all__ = [
     "AreaTarget",
     "Attachment",
     "AuditEvent",
+    "AuditHead",
     "Base",
     "CaseEvent",
     "FollowUp",

@@ -28,3 +28,17 @@ class AuditEvent(Base):
     # {field: [before, after]} with JSON-safe values (dates as ISO strings)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(String(200))
+    # sha256 chain: hash = H(prev_hash, this event's fields); `liaison audit verify` recomputes it
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's newest link (one row, id 1), so events cut from the end are noticed too."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_seq: Mapped[int]
+    last_hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int]

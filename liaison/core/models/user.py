@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,6 +20,11 @@ class User(Synced, Base):
     display_name: Mapped[str] = mapped_column(String(50))
     role: Mapped[UserRole] = mapped_column(enum_type(UserRole))
     active: Mapped[bool] = mapped_column(default=True)
+    # scrypt parameters, salt and hash in one string; None = this account cannot log in
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
 
 
 class UserArea(Base):
