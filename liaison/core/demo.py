@@ -54,7 +54,7 @@ from liaison.core.rules.config import RuleConfig
 from liaison.core.rules.facts import PersonFacts
 from liaison.core.rules.idnumber import compose_id_number
 from liaison.core.rules.workflows import DEVICE_STATE, MODIFICATION
-from liaison.core.services import settings
+from liaison.core.services import audit, settings
 from liaison.core.services.persons import search_terms
 
 log = logging.getLogger(__name__)
@@ -887,6 +887,21 @@ _TABLE_ORDER = ("area", "app_user", "user_area", "person", "person_search_term",
                 "case_event", "area_target")
 
 
+def _record_demo_event(cursor: Any, event: dict[str, Any]) -> None:
+    """The demo's one audit event, linked onto the audit chain like any other (see services.audit)."""
+    cursor.execute("SELECT last_seq, last_hash, count FROM audit_head WHERE id = ?", (audit.HEAD_ID,))
+    last_seq, last_hash, count = cursor.fetchone() or (0, audit.GENESIS_HASH, 0)
+    event["seq"] = last_seq + 1
+    digest = audit.event_hash(last_hash, event)
+    columns = (*audit.HASHED_FIELDS, "prev_hash", "hash")
+    values = {**event, "changes": json.dumps(event["changes"], ensure_ascii=False), "prev_hash": last_hash,
+              "hash": digest}
+    cursor.execute(f"INSERT INTO audit_event ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                   tuple(values[c] for c in columns))
+    cursor.execute("INSERT OR REPLACE INTO audit_head (id, last_seq, last_hash, count) VALUES (?, ?, ?, ?)",
+                   (audit.HEAD_ID, event["seq"], digest, count + 1))
+
+
 def build_demo(
     engine: Engine,
     rules: RuleConfig,
@@ -931,12 +946,10 @@ def build_demo(
         report(_("正在生成 {n} 人的演示数据……").format(n=persons))
         builder.build()
         counts = {t: builder.written.get(t, 0) for t in _TABLE_ORDER}
-        cursor.execute(
-            "INSERT INTO audit_event (id, at, user_id, username, device_id, entity, entity_id, action, changes, reason)"
-            " VALUES (?, ?, NULL, ?, ?, 'workspace', ?, 'demo', ?, ?)",
-            (builder.uuid(), builder.stamp(today), "demo", device_id, builder.county_id,
-             json.dumps({"persons": [None, persons], "seed": [None, seed]}), "生成演示数据"),
-        )
+        _record_demo_event(cursor, {
+            "id": builder.uuid(), "at": builder.stamp(today), "user_id": None, "username": "demo",
+            "device_id": device_id, "entity": "workspace", "entity_id": builder.county_id, "action": "demo",
+            "changes": {"persons": [None, persons], "seed": [None, seed]}, "reason": "生成演示数据"})
         for key, value in ((settings.WORKSPACE_NAME, f"演示数据（{COUNTY_NAME}）"),
                            (settings.HOME_AREA_ID, builder.county_id)):
             cursor.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", (key, json.dumps(value)))

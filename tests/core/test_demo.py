@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import shutil
+import uuid
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -147,6 +148,32 @@ def test_database_check_is_ok(demo):
     assert report.foreign_key_errors == 0
     assert report.revision == report.head == db.head_revision()
     assert report.ok
+
+
+def test_the_demo_audit_event_is_on_the_chain_and_later_writes_link_on(demo, template_db, tmp_path):
+    from liaison.core.services import audit
+
+    with demo.uow() as uow:
+        report = audit.verify_chain(uow)
+    assert report.ok, report.findings
+    assert report.count == 1
+    # a write after the demo (here on a copy, the module's demo stays as it is) continues the chain
+    copy = tmp_path / "copy.db"
+    with demo.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copyfile(Path(demo.engine.url.database), copy)
+    ws = open_workspace(f"sqlite:///{copy}")
+    try:
+        with ws.uow() as uow:
+            audit.record(uow.session, ws.system_actor, entity="workspace", entity_id=uuid.uuid4(), action="x",
+                         changes={})
+            uow.commit()
+        with ws.uow() as uow:
+            report = audit.verify_chain(uow)
+        assert report.ok, report.findings
+        assert (report.count, report.last_seq) == (2, 2)
+    finally:
+        ws.close()
 
 
 def test_demo_people_pass_the_services_validation(demo_people):

@@ -679,3 +679,40 @@ def test_cases_written_at_0002_gain_their_device_steps_and_stage_dates(tmp_path:
             assert follow_up.visit_id == VISIT_HOME and follow_up.case_id is None
     finally:
         ws.close()
+
+
+# --- 0004 → 0005: the audit chain -------------------------------------------------------------
+
+
+def test_events_recorded_before_0005_are_chained_by_the_upgrade(tmp_path: Path) -> None:
+    """A 0004 database with an audit trail verifies after the upgrade, and new events link on."""
+    from liaison.core.services import audit
+
+    path = tmp_path / "liaison.db"
+    engine = db.create_db_engine(f"sqlite:///{path}")
+    try:
+        db.upgrade(engine, "0001")
+        fill_previous_version(engine)
+        db.upgrade(engine, "0004")
+    finally:
+        engine.dispose()
+    ws = open_workspace(f"sqlite:///{path}")
+    try:
+        assert ws.upgrade.from_revision == "0004"
+        with ws.uow() as uow:
+            report = audit.verify_chain(uow)
+            assert report.ok, report.findings
+            assert (report.count, report.last_seq) == (3, 3)
+            audit.record(uow.session, ws.system_actor, entity="person", entity_id=PERSON_ID, action="update",
+                         changes={"phone": [None, "13800000000"]})
+            uow.commit()
+        with ws.uow() as uow:
+            report = audit.verify_chain(uow)
+        assert report.ok, report.findings
+        assert (report.count, report.last_seq) == (4, 4)
+        with ws.engine.begin() as conn:
+            conn.execute(text("UPDATE audit_event SET username = 'someone' WHERE seq = 2"))
+        with ws.uow() as uow:
+            assert [(f.seq, f.kind) for f in audit.verify_chain(uow).findings] == [(2, "edited")]
+    finally:
+        ws.close()

@@ -429,14 +429,14 @@ def _insert_people(ctx: _Context, rows: list[dict[str, Any]]) -> None:
     if terms:
         insert_rows(session, PersonSearchTerm.__table__, terms)
     now = utcnow()
-    insert_rows(session, AuditEvent.__table__, [
+    insert_rows(session, AuditEvent.__table__, audit.chain_rows(session, [
         {"id": new_uuid(), "at": now, "user_id": ctx.actor.user_id, "username": ctx.actor.username[:40],
          "device_id": ctx.actor.device_id, "entity": "person", "entity_id": row["id"], "action": "sync-create",
          "changes": {k: [None, _jsonable(v)] for k, v in row.items()
                      if v is not None and k not in FIXED and k not in LOCAL},
          "reason": ctx.reason}
         for row in rows
-    ])
+    ]))
     insert_rows(session, SyncBase.__table__, [
         {"entity": "person", "entity_id": row["id"],
          "values": {k: _jsonable(v) for k, v in row.items() if k not in FIXED and k not in LOCAL}}
