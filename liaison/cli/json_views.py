@@ -16,7 +16,7 @@ from liaison.core.enums import (
 )
 from liaison.core.models import FollowUp, Need, Visit
 from liaison.core.rules.cadence import DueState
-from liaison.core.rules.idnumber import mask_id_number
+from liaison.core.rules.idnumber import mask_cert_number, mask_id_number
 from liaison.core.services.case_lists import CaseList, CaseRow, stage_choices
 from liaison.core.services.person_file import PersonFile
 from liaison.core.services.persons import parse_components
@@ -149,7 +149,8 @@ def follow_up(item: FollowUp) -> dict[str, Any]:
     }
 
 
-def person_file(pf: PersonFile, *, reveal_id: bool = True) -> dict[str, Any]:
+def person_file(pf: PersonFile, *, reveal_id: bool = False) -> dict[str, Any]:
+    """The file as JSON; the 身份证号 and 残疾人证号 masked unless `reveal_id` (an audited reveal)."""
     p = pf.person
     components = sorted(parse_components(p.component_categories))
     return {
@@ -175,7 +176,8 @@ def person_file(pf: PersonFile, *, reveal_id: bool = True) -> dict[str, Any]:
             else None
         ),
         "certificate": (
-            {"number": p.cert_number, "issued_on": _iso(p.cert_issued_on),
+            {"number": p.cert_number if reveal_id else mask_cert_number(p.cert_number),
+             "issued_on": _iso(p.cert_issued_on),
              "valid_until": _iso(p.cert_valid_until)}
             if p.cert_number
             else None

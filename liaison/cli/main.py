@@ -122,10 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=_positive_int, default=20, help=_("最多显示多少条（默认 20）"))
     search.add_argument("--offset", type=_non_negative_int, default=0, help=_("跳过前多少条（翻页用）"))
     search.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    _add_reveal_options(search, _("JSON 中另给出完整身份证号（记入审计日志）"))
     search.set_defaults(handler=cmd_person_search)
     show = person_commands.add_parser("show", help=_("显示一个人的档案"))
     show.add_argument("key", metavar="ID", help=_("身份证号、残疾人证号或档案编号"))
     show.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    _add_reveal_options(show, _("显示完整身份证号和残疾人证号（记入审计日志）"))
     show.set_defaults(handler=cmd_person_show)
 
     tasks = commands.add_parser("tasks", help=_("工作台待办：到期和逾期的走访、跟进、预警"))
@@ -159,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     person_form = report_commands.add_parser("person", help=_("一人一档档案表"))
     person_form.add_argument("key", metavar="ID", help=_("身份证号、残疾人证号或档案编号"))
     person_form.add_argument("--out", required=True, metavar="FILE.pdf", help=_("输出文件"))
-    person_form.add_argument("--reveal-id", action="store_true", help=_("打印完整身份证号（默认隐去中间部分）"))
+    _add_reveal_options(person_form, _("打印完整身份证号（默认隐去中间部分；记入审计日志）"))
     person_form.add_argument("--json", action="store_true", help=_("输出 JSON"))
     person_form.set_defaults(handler=cmd_report_person)
 
@@ -178,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         form = report_commands.add_parser(name, help=help_text)
         form.add_argument("case_id", metavar="CASE_ID", help=_("案件编号（见 liaison cases --json）"))
         form.add_argument("--out", required=True, metavar="FILE.pdf", help=_("输出文件"))
-        form.add_argument("--reveal-id", action="store_true", help=_("打印完整身份证号（默认隐去中间部分）"))
+        _add_reveal_options(form, _("打印完整身份证号（默认隐去中间部分；记入审计日志）"))
         form.add_argument("--json", action="store_true", help=_("输出 JSON"))
         form.set_defaults(handler=cmd_report_case_form, form=handler)
 
@@ -250,12 +252,32 @@ def build_parser() -> argparse.ArgumentParser:
     roster.add_argument("--area", metavar="CODE", help=_("只导出这个地区（区划代码）及其下级"))
     roster.add_argument("--out", required=True, metavar="FILE.xlsx", help=_("输出文件"))
     roster.add_argument("--columns", metavar="A,B,…", help=_("要导出的列（逗号分隔，默认常用列；写错时会列出全部可选列）"))
-    roster.add_argument("--reveal-id", action="store_true", help=_("导出完整身份证号（默认隐去中间部分）"))
+    _add_reveal_options(roster, _("导出完整身份证号（默认隐去中间部分；记入审计日志）"))
     roster.add_argument("--all", action="store_true", help=_("也导出迁出、死亡和注销的人员"))
     roster.add_argument("--json", action="store_true", help=_("输出 JSON"))
     roster.set_defaults(handler=cmd_export_roster)
     _add_roster_commands(commands)
+
+    audit_cmd = commands.add_parser("audit", help=_("审计日志：校验是否被改动，查看记录"))
+    audit_commands = audit_cmd.add_subparsers(dest="audit_command", metavar="ACTION", required=True,
+                                              parser_class=ChineseArgumentParser)
+    verify = audit_commands.add_parser("verify", help=_("逐条校验审计日志的校验链：发现被修改、删除或插入的记录"))
+    verify.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    verify.set_defaults(handler=cmd_audit_verify)
+    audit_log = audit_commands.add_parser("log", help=_("列出审计记录（最新的在前）"))
+    audit_log.add_argument("--entity", metavar="KIND", help=_("记录类型，如 person、visit、need、export"))
+    audit_log.add_argument("--id", metavar="UUID", help=_("记录编号（与 --entity 同用）"))
+    audit_log.add_argument("--limit", type=_positive_int, default=50, help=_("最多显示多少条（默认 50）"))
+    audit_log.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    audit_log.set_defaults(handler=cmd_audit_log)
     return parser
+
+
+def _add_reveal_options(command: argparse.ArgumentParser, help_text: str) -> None:
+    # --reveal-id is the older spelling, kept for scripts
+    command.add_argument("--reveal-ids", "--reveal-id", dest="reveal_id", action="store_true", help=help_text)
+    command.add_argument("--purpose", metavar="TEXT", default="",
+                         help=_("查看完整身份证号的用途（与 --reveal-ids 同用，写入审计日志）"))
 
 
 def run_cli(argv: Sequence[str]) -> int:
@@ -408,10 +430,15 @@ def cmd_person_search(args: argparse.Namespace) -> int:
                                  SearchQuery(text=args.query, area_ids=area_ids, limit=args.limit,
                                              offset=args.offset),
                                  today=_today(args))
+            numbers = _revealed_numbers(uow, ws.system_actor, args, [r.id for r in page.rows]) \
+                if args.reveal_id and args.json else {}
     finally:
         ws.close()
     if args.json:
-        print_json(json_views.search_page(page))
+        data = json_views.search_page(page)
+        for row in data["rows"] if numbers else ():
+            row["id_number"] = numbers[uuid.UUID(row["id"])]
+        print_json(data)
         return EXIT_OK
     if not page.rows:
         if page.total and page.offset:
@@ -433,18 +460,38 @@ def cmd_person_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _revealed_numbers(uow, actor, args: argparse.Namespace, person_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:  # type: ignore[no-untyped-def]
+    """Full numbers of the people listed, recorded as one reveal and committed."""
+    from sqlalchemy import select
+
+    from liaison.core.models import Person
+    from liaison.core.services.persons import record_bulk_reveal
+
+    if not person_ids:
+        return {}
+    numbers = dict(uow.session.execute(select(Person.id, Person.id_number).where(Person.id.in_(person_ids))).tuples())
+    record_bulk_reveal(uow, actor, export=_("命令行人员查询：{q}").format(q=args.query), count=len(numbers),
+                       purpose=args.purpose or _("命令行查询完整身份证号"))
+    uow.commit()
+    return numbers
+
+
 def cmd_person_show(args: argparse.Namespace) -> int:
     from liaison.cli import json_views
     from liaison.cli.output import print_json
     from liaison.core.services.person_file import open_person_file
-    from liaison.core.services.persons import find_person
+    from liaison.core.services.persons import find_person, reveal_id_number
 
     ws = _open(args)
     try:
         with ws.uow() as uow:
             person = find_person(uow, ws.system_actor, args.key)
             pf = open_person_file(uow, ws.system_actor, ws.rules, person.id, today=_today(args))
-            data = json_views.person_file(pf)
+            data = json_views.person_file(pf, reveal_id=args.reveal_id)
+            if args.reveal_id:
+                reveal_id_number(uow, ws.system_actor, person.id, purpose=args.purpose or _("命令行查看档案"),
+                                 shown_in=_("命令行 person show"))
+                uow.commit()
     finally:
         ws.close()
     if args.json:
@@ -638,7 +685,8 @@ def cmd_export_roster(args: argparse.Namespace) -> int:
                 area_ids, area_name = frozenset(subtree_ids(uow.session, [area.id])), area.name
             result = write_roster_xlsx(uow, ws.system_actor, out, today=_today(args), area_ids=area_ids,
                                        area_name=area_name, columns=columns, reveal_id=args.reveal_id,
-                                       include_inactive=args.all)
+                                       purpose=args.purpose or None, include_inactive=args.all)
+            uow.commit()  # the reveal, if the roster has full numbers
     finally:
         ws.close()
     if args.json:
@@ -685,7 +733,8 @@ def cmd_report_person(args: argparse.Namespace) -> int:
         with ws.uow() as uow:
             person = find_person(uow, ws.system_actor, args.key)
             result = write_person_file_pdf(uow, ws.system_actor, person.id, out, rules=ws.rules, today=_today(args),
-                                           reveal_id=args.reveal_id)
+                                           reveal_id=args.reveal_id, purpose=args.purpose or None)
+            uow.commit()  # the reveal, if asked for
     finally:
         ws.close()
     return _report_done(args, _("一人一档档案表"), result)
@@ -719,7 +768,8 @@ def cmd_report_case_form(args: argparse.Namespace) -> int:
     try:
         with ws.uow() as uow:
             result = write(uow, ws.system_actor, ws.files, case_id, out, rules=ws.rules, today=_today(args),
-                           reveal_id=args.reveal_id)
+                           reveal_id=args.reveal_id, purpose=args.purpose or None)
+            uow.commit()  # the reveal, if asked for
     finally:
         ws.close()
     return _report_done(args, what, result)
@@ -936,13 +986,21 @@ def cmd_sync_conflicts(args: argparse.Namespace) -> int:
     from liaison.cli.output import print_json, print_table
     from liaison.core.services.sync_apply import open_conflicts, open_duplicates
 
+    from liaison.core.rules.idnumber import mask_cert_number, mask_id_number
+
+    masks = {"id_number": mask_id_number, "cert_number": mask_cert_number}
+
+    def shown(field: str, value: Any) -> Any:  # numbers in a conflict are masked like everywhere else
+        return masks[field](str(value)) if field in masks and value else value
+
     ws = _open(args)
     try:
         with ws.uow() as uow:
             conflicts = [{"id": str(c.id), "entity": c.entity, "record": str(c.entity_id), "field": c.field,
-                          "base": c.base_value, "local": c.local_value, "remote": c.remote_value,
+                          "base": shown(c.field, c.base_value), "local": shown(c.field, c.local_value),
+                          "remote": shown(c.field, c.remote_value),
                           "device_id": c.device_id} for c in open_conflicts(uow)]
-            duplicates = [{"id": str(d.id), "id_number_masked": d.id_number[:6] + "********" + d.id_number[-4:],
+            duplicates = [{"id": str(d.id), "id_number_masked": mask_id_number(d.id_number),
                            "existing_person_id": str(d.existing_person_id),
                            "incoming_person_id": str(d.incoming_person_id), "records": len(d.records),
                            "device_id": d.device_id} for d in open_duplicates(uow)]
@@ -959,6 +1017,57 @@ def cmd_sync_conflicts(args: argparse.Namespace) -> int:
                     [(d["id"], d["id_number_masked"], d["existing_person_id"][:8], d["records"]) for d in duplicates])
     if not conflicts and not duplicates:
         print(_("没有待处理的冲突或重复人员"))
+    return EXIT_OK
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from liaison.cli.output import print_json
+    from liaison.core.services.audit import verify_chain
+
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            report = verify_chain(uow)
+    finally:
+        ws.close()
+    if args.json:
+        print_json({"format": 1, "ok": report.ok, "count": report.count, "last_seq": report.last_seq,
+                    "findings": [{"seq": f.seq, "kind": f.kind, "message": f.message} for f in report.findings]})
+    elif report.ok:
+        print(_("审计日志完整：共 {n} 条记录，校验链无断裂").format(n=report.count))
+    else:
+        print(_("审计日志有 {n} 处问题（共读到 {count} 条记录）：").format(n=len(report.findings), count=report.count))
+        for finding in report.findings:
+            print("  " + finding.message)
+    return EXIT_OK if report.ok else EXIT_USER_ERROR
+
+
+def cmd_audit_log(args: argparse.Namespace) -> int:
+    from liaison.cli.output import print_json, print_table
+    from liaison.core.services.audit import masked_changes, recent
+
+    if args.id and not args.entity:
+        raise LiaisonError(_("--id 须与 --entity 同用（如 --entity person --id 编号）"))
+    entity_id = _record_id(args.id) if args.id else None
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            events = recent(uow, entity=args.entity, entity_id=entity_id, limit=args.limit)
+    finally:
+        ws.close()
+    rows = [{"seq": e.seq, "at": e.at.isoformat(), "username": e.username, "entity": e.entity,
+             "entity_id": str(e.entity_id), "action": e.action, "changes": masked_changes(e.changes),
+             "reason": e.reason} for e in events]
+    if args.json:
+        print_json({"format": 1, "events": rows})
+        return EXIT_OK
+    if not rows:
+        print(_("没有审计记录"))
+        return EXIT_OK
+    print_table([_("序号"), _("时间（UTC）"), _("操作人"), _("记录"), _("操作"), _("内容")],
+                [(r["seq"], r["at"][:19], r["username"], f"{r['entity']} {r['entity_id'][:8]}", r["action"],
+                  "；".join(f"{k}: {v[0]} → {v[1]}" for k, v in r["changes"].items())
+                  + (f"（{r['reason']}）" if r["reason"] else "")) for r in rows])
     return EXIT_OK
 
 

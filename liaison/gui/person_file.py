@@ -217,6 +217,7 @@ class PersonFileDialog(QDialog):
         self._build()
         self.form.changed.connect(lambda: self._set_dirty(True))
         self.form.open_existing.connect(self._open_existing)
+        self.form.id_revealed.connect(self._refresh_records)
         ctx.events.changed.connect(self._on_data_changed)
         if person_id is None:
             self._start_new()
@@ -442,6 +443,12 @@ class PersonFileDialog(QDialog):
         self._show_records(pf)
         self._set_dirty(False)
         return True
+
+    def _refresh_records(self) -> None:
+        """The record tabs again (the history gains a reveal); edits in the form stay."""
+        pf = self._read_file()
+        if pf is not None:
+            self._show_records(pf)
 
     def _read_file(self) -> PersonFile | None:
         assert self.person_id is not None

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -52,12 +53,14 @@ from liaison.core.enums import (
     Sex,
     label,
 )
-from liaison.core.errors import NotFoundError, ScopeError
+from liaison.core.errors import LiaisonError, NotFoundError, ScopeError
 from liaison.core.i18n import _
 from liaison.core.rules.facts import PersonFacts
 from liaison.core.rules.idnumber import (
     IdNumberError,
     IdNumberInfo,
+    mask_cert_number,
+    mask_id_number,
     normalize_id_number,
     parse_id_number,
 )
@@ -70,8 +73,9 @@ from liaison.core.rules.subsidy import (
 )
 from liaison.core.services import persons
 from liaison.core.services.areas import AreaInfo, area_directory
-from liaison.core.services.audit import AuditEntry
+from liaison.core.services.audit import AuditEntry, masked_changes
 from liaison.gui.context import GuiContext
+from liaison.gui.dialogs import Message
 from liaison.gui.fields import (
     CheckField,
     ChoiceField,
@@ -261,6 +265,10 @@ class PersonForm(QObject):
 
     changed = Signal()  # an edit by the person at the keyboard (not a load)
     open_existing = Signal(object)  # the id of the person the typed ID already belongs to
+    id_revealed = Signal()  # the full 身份证号 was shown (and the reveal recorded)
+
+    # offered when the full number is asked for; any other purpose may be typed
+    REVEAL_PURPOSES = (N_("核对身份证件"), N_("办理补贴或保险"), N_("填写上报材料"), N_("更正身份证号"))
 
     def __init__(
         self, ctx: GuiContext, areas: Sequence[AreaInfo], *, columns: int, parent: QObject | None = None
@@ -272,6 +280,9 @@ class PersonForm(QObject):
         self._columns = columns
         self._loading = False
         self._id_info: IdNumberInfo | None = None
+        # an existing file's number, shown masked until revealed; None while the field holds it
+        self._hidden_id: str | None = None
+        self._hidden_cert: str | None = None
         self.fields: dict[str, QWidget] = {}
         self.grids: list[FormGrid] = []
         self._section_of: dict[str, str] = {}
@@ -326,7 +337,24 @@ class PersonForm(QObject):
     def _identity_page(self, areas: Sequence[AreaInfo]) -> QWidget:
         top = self._grid("identity")
         self._add(top, "name", self._text(50))
-        id_field = self._add(top, "id_number", self._text(30, _("18 位，末位可为 X")))
+        id_field = self._text(30, _("18 位，末位可为 X"))
+        self.reveal_id_button = QPushButton(_("显示(&D)"))
+        self.reveal_id_button.setObjectName("reveal_id")
+        self.reveal_id_button.setAutoDefault(False)
+        self.reveal_id_button.setToolTip(_("显示完整身份证号以便核对或更正；每次显示都记入审计日志"))
+        self.reveal_id_button.clicked.connect(self.reveal_id_number)
+        id_box = QWidget()
+        id_row = QHBoxLayout(id_box)
+        id_row.setContentsMargins(0, 0, 0, 0)
+        id_row.addWidget(id_field, 1)
+        id_row.addWidget(self.reveal_id_button)
+        id_box.setFocusProxy(id_field)
+        top.add("id_number", caption("id_number"), id_box)
+        id_field.setObjectName("id_number")
+        id_field.setAccessibleName(caption("id_number"))
+        self.fields["id_number"] = id_field
+        self._section_of["id_number"] = top.section  # type: ignore[attr-defined]
+        id_field.textChanged.connect(self._edited)
         id_field.textEdited.connect(lambda _text: self._evaluate_id(final=False))
         id_field.editingFinished.connect(lambda: self._evaluate_id(final=True))
         self.existing_notice = QLabel()
@@ -426,8 +454,9 @@ class PersonForm(QObject):
         self._loading = True
         try:
             for name, widget in self.fields.items():
-                if hasattr(data, name) and name != "area_id":
+                if hasattr(data, name) and name not in ("area_id", "id_number"):
                     widget.set_value(getattr(data, name))  # type: ignore[attr-defined]
+            self._load_id_number(data.id_number, masked=person_id is not None)
             area = self.fields["area_id"]
             area.set_value(str(data.area_id) if data.area_id else None)  # type: ignore[attr-defined]
             if data.area_id is None and area.count() == 2:  # type: ignore[attr-defined]
@@ -437,6 +466,75 @@ class PersonForm(QObject):
             self._loading = False
         self.clear_errors()
         self._update_dependents()
+
+    def _load_id_number(self, number: str, *, masked: bool) -> None:
+        """A stored file shows its number masked (read-only, with 显示); a new file's field is
+        plain input: typing a number is not a reveal."""
+        id_field = self.fields["id_number"]
+        masked = masked and bool(number)
+        self._hidden_id = number if masked else None
+        id_field.set_value(mask_id_number(number) if masked else number)  # type: ignore[attr-defined]
+        id_field.setReadOnly(masked)  # type: ignore[attr-defined]
+        self.reveal_id_button.setVisible(masked)
+        self.reveal_id_button.setEnabled(masked)
+        cert = self.fields["cert_number"]
+        cert_text = cert.text()  # type: ignore[attr-defined]
+        if masked and cert_text:
+            self._hidden_cert = cert_text
+            cert.set_value(mask_cert_number(cert_text))  # type: ignore[attr-defined]
+            cert.setReadOnly(True)  # type: ignore[attr-defined]
+        else:
+            self._hidden_cert = None
+            cert.setReadOnly(False)  # type: ignore[attr-defined]
+
+    @property
+    def id_masked(self) -> bool:
+        return self._hidden_id is not None
+
+    def _id_text(self) -> str:
+        return self._hidden_id if self._hidden_id is not None else self.fields["id_number"].text()  # type: ignore[attr-defined]
+
+    @staticmethod
+    def ask_reveal_purpose(parent: QWidget | None) -> str | None:
+        """Why the full number is needed (None: cancelled)."""
+        text, ok = QInputDialog.getItem(parent, _("显示完整身份证号"),
+                                        _("查看完整身份证号会记入审计日志。请选择或填写用途："),
+                                        [_(p) for p in PersonForm.REVEAL_PURPOSES], 0, True)
+        return text.strip() if ok and text.strip() else None
+
+    def reveal_id_number(self) -> bool:
+        """Show the full 身份证号 (and 残疾人证号) of the stored file, then let it be edited; the
+        reveal is recorded with its purpose. Returns whether the number is now shown."""
+        if self._hidden_id is None or self.person_id is None:
+            return False
+        window = self.pages["identity"].window()
+        purpose = self.ask_reveal_purpose(window)
+        if purpose is None:
+            return False
+        try:
+            with self.ctx.workspace.uow() as uow:
+                number = persons.reveal_id_number(uow, self.ctx.actor, self.person_id, purpose=purpose,
+                                                  shown_in=_("档案窗口"))
+                uow.commit()
+        except LiaisonError as exc:
+            Message.show_error(window, exc.message)
+            return False
+        self._loading = True
+        try:
+            id_field = self.fields["id_number"]
+            id_field.set_value(number)  # type: ignore[attr-defined]
+            id_field.setReadOnly(False)  # type: ignore[attr-defined]
+            if self._hidden_cert is not None:
+                self.fields["cert_number"].set_value(self._hidden_cert)  # type: ignore[attr-defined]
+            self.fields["cert_number"].setReadOnly(False)  # type: ignore[attr-defined]
+            self._hidden_id = self._hidden_cert = None
+        finally:
+            self._loading = False
+        self.reveal_id_button.setEnabled(False)
+        self.reveal_id_button.hide()
+        self.fields["id_number"].setFocus()
+        self.id_revealed.emit()
+        return True
 
     def read(self) -> persons.PersonInput:
         """The values typed, as a PersonInput; FormErrors names every input it cannot read."""
@@ -450,6 +548,10 @@ class PersonForm(QObject):
             except FieldValueError as exc:
                 errors[name] = str(exc)
                 raw[name] = None
+        if self._hidden_id is not None:  # shown masked: the stored numbers stand unchanged
+            raw["id_number"] = self._hidden_id
+            if self._hidden_cert is not None:
+                raw["cert_number"] = self._hidden_cert
         data = self._input_from(raw)
         if errors:
             raise FormErrors(errors, data)
@@ -532,7 +634,7 @@ class PersonForm(QObject):
     def _evaluate_id(self, *, final: bool, lookup: bool = True) -> None:
         """Decode the ID as it is typed: sex and birth date once it parses, the reason when it
         cannot. While typing (fewer than 18 characters) only bad characters are reported."""
-        number = normalize_id_number(self.fields["id_number"].text())  # type: ignore[attr-defined]
+        number = normalize_id_number(self._id_text())
         typing = not final and len(number) < 18
         info: IdNumberInfo | None = None
         message: str | None = None
@@ -770,7 +872,14 @@ def local_time(at: datetime) -> str:
     return at.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-_ACTIONS = {"create": N_("新建"), "update": N_("修改"), "status": N_("状态变更")}
+_ACTIONS = {"create": N_("新建"), "update": N_("修改"), "status": N_("状态变更"),
+            persons.REVEAL_ACTION: N_("查看身份证号")}
+
+
+def _reveal_details(entry: AuditEntry) -> str:
+    where = (entry.changes.get("shown_in") or [None, None])[1]
+    text = _("查看了完整身份证号（{where}）").format(where=where) if where else _("查看了完整身份证号")
+    return text + "\n" + _("用途：{purpose}").format(purpose=entry.reason or "")
 
 
 @dataclass(frozen=True)
@@ -785,8 +894,12 @@ def person_history_rows(entries: Sequence[AuditEntry], areas: Mapping[uuid.UUID,
     """The person's audit trail, newest first, each changed field as "字段：旧值 → 新值"."""
     rows = []
     for entry in reversed(entries):
+        if entry.action == persons.REVEAL_ACTION:
+            rows.append(HistoryRow(local_time(entry.at), entry.username, _(_ACTIONS[entry.action]),
+                                   _reveal_details(entry)))
+            continue
         lines = []
-        for field, (old, new) in entry.changes.items():
+        for field, (old, new) in masked_changes(entry.changes).items():
             if entry.action == "create":
                 lines.append(f"{caption(field)}：{format_value(field, new, areas)}")
             else:

@@ -34,12 +34,12 @@ from liaison.core.errors import ValidationError
 from liaison.core.i18n import _
 from liaison.core.models import Person
 from liaison.core.progress import CancelToken
-from liaison.core.rules.idnumber import age_on, mask_id_number
+from liaison.core.rules.idnumber import age_on, mask_cert_number, mask_id_number
 from liaison.core.rules.money import format_yuan
 from liaison.core.services.areas import area_directory
 from liaison.core.services.context import Actor, restrict_to_scope
 from liaison.core.services.monthly import NO_CATEGORY, MonthlySummary, UnitFigures
-from liaison.core.services.persons import parse_components
+from liaison.core.services.persons import parse_components, record_bulk_reveal
 from liaison.core.uow import UnitOfWork
 
 FONT_NAME = "宋体"
@@ -74,7 +74,7 @@ def _cert(number: str | None, reveal: bool) -> str:
     """A 证号 starts with the ID number: it is masked the same way."""
     if not number:
         return ""
-    return number if reveal else mask_id_number(number[:18]) + number[18:]
+    return number if reveal else mask_cert_number(number)
 
 
 def _area_part(level: int) -> Callable[[Any, dict[str, Any]], object]:
@@ -84,6 +84,9 @@ def _area_part(level: int) -> Callable[[Any, dict[str, Any]], object]:
 
     return get
 
+
+# the columns that show a 身份证号 (the 残疾人证号 starts with one)
+NUMBER_COLUMNS = frozenset({"id_number", "cert_number"})
 
 # Every column the roster can have, in the order it is written; `choose_columns` picks some.
 ROSTER_COLUMNS: tuple[RosterColumn, ...] = (
@@ -178,11 +181,16 @@ def write_roster_xlsx(
     area_name: str = "",
     columns: Sequence[str] | None = None,
     reveal_id: bool = False,
+    purpose: str | None = None,
     include_inactive: bool = False,
     cancel: CancelToken | None = None,
 ) -> ExportResult:
-    """花名册: one row per person in the area (the actor's scope applies), sorted by area and name."""
+    """花名册: one row per person in the area (the actor's scope applies), sorted by area and name.
+
+    With `reveal_id` (and a column holding a number) the export is recorded on the audit trail
+    as one event (how many people, `purpose`); the caller commits once the file is written."""
     chosen = choose_columns(columns)
+    reveal_id = reveal_id and any(c.key in NUMBER_COLUMNS for c in chosen)
     directory = area_directory(uow)
     parts: dict[uuid.UUID, list[str]] = {}
     for info in directory.values():
@@ -215,6 +223,9 @@ def write_roster_xlsx(
         # plain values: styling 100,000 rows cell by cell would take longer than reading them
         sheet.append([count, *[c.value(person, ctx) for c in chosen]])
     _atomic_save(workbook, out)
+    if reveal_id:
+        record_bulk_reveal(uow, actor, export=_("花名册（Excel）：{name}").format(name=out.name), count=count,
+                           purpose=purpose or _("导出含完整身份证号的花名册"))
     return ExportResult(out, count)
 
 

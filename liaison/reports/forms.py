@@ -42,14 +42,14 @@ from liaison.core.files import FileStore
 from liaison.core.i18n import _
 from liaison.core.models import FollowUp, Institution, Need, Person, Visit
 from liaison.core.rules.config import RuleConfig
-from liaison.core.rules.idnumber import mask_id_number
+from liaison.core.rules.idnumber import mask_cert_number, mask_id_number
 from liaison.core.rules.money import format_yuan
 from liaison.core.services.areas import AreaInfo, area_directory, subtree_ids
 from liaison.core.services.case_lists import open_case
 from liaison.core.services.context import Actor, ensure_area_in_scope
 from liaison.core.services.modifications import load_modification, modification_candidates
 from liaison.core.services.person_file import open_person_file
-from liaison.core.services.persons import load_person, parse_components
+from liaison.core.services.persons import load_person, parse_components, reveal_id_number
 from liaison.core.services.referrals import load_referral
 from liaison.core.uow import UnitOfWork
 from liaison.reports.fonts import FONT
@@ -105,9 +105,13 @@ def shown_cert(cert: str | None, reveal: bool) -> str:
     """The 残疾人证号 (身份证号 + category + grade digits), masked the same way."""
     if not cert or reveal:
         return cert or ""
-    if len(cert) < 18:
-        return mask_id_number(cert)
-    return mask_id_number(cert[:18]) + cert[18:]
+    return mask_cert_number(cert)
+
+
+def record_reveal(uow: UnitOfWork, actor: Actor, person_id: uuid.UUID, form: str, purpose: str | None) -> None:
+    """A form printed with the full 身份证号 is a reveal: it goes on the person's audit trail
+    (the caller commits once the file is written). Without a purpose the form's name is it."""
+    reveal_id_number(uow, actor, person_id, purpose=purpose or _("打印{form}").format(form=form), shown_in=form)
 
 
 def disability_text(person: Person) -> str:
@@ -371,6 +375,7 @@ def write_person_file_pdf(
     rules: RuleConfig,
     today: date,
     reveal_id: bool = False,
+    purpose: str | None = None,
     prepared_by: str = "",
     checked_by: str = "",
 ) -> ReportResult:
@@ -378,6 +383,8 @@ def write_person_file_pdf(
     work and school, roster status, then needs, recent visits, follow-ups and cases."""
     pf = open_person_file(uow, actor, rules, person_id, today=today)
     p = pf.person
+    if reveal_id:
+        record_reveal(uow, actor, p.id, _("一人一档档案表"), purpose)
     session = uow.session
     doc = Document(title=_("残疾人一人一档档案表"), unit=pf.area.full_name,
                    period=_("打印日期：{d}").format(d=chinese_date(today)))
@@ -575,6 +582,7 @@ def write_visit_record_pdf(
     unit: str = "",
     today: date,
     reveal_id: bool = False,
+    purpose: str | None = None,
 ) -> ReportResult:
     """The home-visit record: filled from a stored visit (`visit_id`), or blank to take along
     with the person's header filled (`person_id` only), or entirely blank (neither; `uow` and
@@ -605,6 +613,8 @@ def write_visit_record_pdf(
         assert person_id is not None
         person = load_person(uow, actor, person_id)
         place = _place(area_directory(uow), person.area_id)
+        if reveal_id:
+            record_reveal(uow, actor, person.id, _("入户访视记录表"), purpose)
     unit = unit or place
     title = _("残疾人入户访视记录表")
     doc = Document(title=title, unit=unit, period=_("打印日期：{d}").format(d=chinese_date(today)))
@@ -698,6 +708,7 @@ def write_acceptance_pdf(
     rules: RuleConfig,
     today: date,
     reveal_id: bool = False,
+    purpose: str | None = None,
 ) -> ReportResult:
     """The acceptance sheet of a home-modification case: household, surveyed items and their
     total, contractor and dates, acceptance result and cost, cap warnings, the before/after
@@ -706,6 +717,8 @@ def write_acceptance_pdf(
     view = open_case(uow, actor, store, CaseType.MODIFICATION, case_id, rules=rules, today=today)
     person = load_person(uow, actor, view.person_id)
     case, _person = load_modification(uow, actor, case_id)
+    if reveal_id:
+        record_reveal(uow, actor, person.id, _("无障碍改造竣工验收单"), purpose)
     title = _("困难重度残疾人家庭无障碍改造竣工验收单")
     doc = Document(title=title, unit=view.village, period=_("{y}年度").format(y=case.year))
     s = doc.styles
@@ -793,12 +806,15 @@ def write_referral_slip_pdf(
     rules: RuleConfig,
     today: date,
     reveal_id: bool = False,
+    purpose: str | None = None,
 ) -> ReportResult:
     """The referral slip the person takes to the institution, and below a dashed cut line the
     receipt (回执) the institution fills in, seals and sends back."""
     view = open_case(uow, actor, store, CaseType.REFERRAL, referral_id, rules=rules, today=today)
     person = load_person(uow, actor, view.person_id)
     referral, _person = load_referral(uow, actor, referral_id)
+    if reveal_id:
+        record_reveal(uow, actor, person.id, _("康复转介单"), purpose)
     need = uow.session.get(Need, referral.need_id)
     inst = uow.session.get(Institution, referral.institution_id) if referral.institution_id else None
     directory = area_directory(uow)

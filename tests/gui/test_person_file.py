@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from liaison.core.enums import NeedKind, NeedStatus, PersonStatus, Sex, UserRole
 from liaison.core.models import Need, Person
-from liaison.core.rules.idnumber import compose_id_number
+from liaison.core.rules.idnumber import compose_id_number, mask_cert_number, mask_id_number
 from liaison.core.services import persons
 from liaison.core.services.context import Actor
 from liaison.core.services.visits import NeedInput
@@ -177,7 +177,9 @@ def test_new_person_typed_by_keyboard_is_stored_with_derived_values(qtbot, ctx, 
     assert dialog.person_id == person.id
     assert dialog.windowTitle() == "张三的档案"
     assert not dialog.is_dirty()
-    assert field(dialog, "cert_number").text() == ZHANG_ID + "43"
+    # a stored file shows its numbers masked; typing them in was not a reveal
+    assert field(dialog, "cert_number").text() == mask_cert_number(ZHANG_ID + "43")
+    assert field(dialog, "id_number").text() == mask_id_number(ZHANG_ID)
     assert dialog.tabs.isTabEnabled(6) and dialog.status_button.isEnabled()
     assert "在册" in dialog.status_label.text()
 
@@ -300,7 +302,7 @@ def test_a_15_digit_id_is_converted_and_the_officer_told(qtbot, ctx, area_tree, 
 
     assert recorder.infos == [f"15 位旧身份证号已转换为 18 位：{eighteen}"]
     assert load(ctx, dialog.person_id).id_number == eighteen
-    assert field(dialog, "id_number").text() == eighteen
+    assert field(dialog, "id_number").text() == mask_id_number(eighteen)
 
 
 def test_saving_an_id_already_on_file_is_refused_and_nothing_typed_is_lost(

@@ -120,6 +120,13 @@ def mask_id_number(number: str) -> str:
     return number[:3] + "*" * (len(number) - 5) + number[-2:]
 
 
+def mask_cert_number(cert: str) -> str:
+    """The 残疾人证号 (身份证号 + category and grade digits), masked like the 身份证号 in it."""
+    if len(cert) < 18:
+        return mask_id_number(cert)
+    return mask_id_number(cert[:18]) + cert[18:]
+
+
 def age_on(birth_date: date, on: date) -> int:
     """Full years (周岁); someone born on 29 February turns a year older on 1 March."""
     before_birthday = (on.month, on.day) < (birth_date.month, birth_date.day)

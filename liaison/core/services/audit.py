@@ -197,6 +197,35 @@ def history(uow: UnitOfWork, entity: str, entity_id: uuid.UUID) -> list[AuditEnt
     return [AuditEntry(e.at, e.username, e.action, e.changes, e.reason) for e in events]
 
 
+def recent(
+    uow: UnitOfWork, *, entity: str | None = None, entity_id: uuid.UUID | None = None, limit: int = 50
+) -> list[AuditEvent]:
+    """The newest events, newest first, optionally of one kind of record or one record
+    (for administrators: no scope applies)."""
+    stmt = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    if entity is not None:
+        stmt = stmt.where(AuditEvent.entity == entity)
+    if entity_id is not None:
+        stmt = stmt.where(AuditEvent.entity_id == entity_id)
+    return list(uow.session.scalars(stmt))
+
+
+# fields whose values are 身份证号 (or start with one): shown masked wherever changes are listed
+MASKED_FIELDS = frozenset({"id_number", "cert_number"})
+
+
+def masked_changes(changes: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
+    """`changes` with 身份证号 and 残疾人证号 values masked, for showing a trail to people."""
+    from liaison.core.rules.idnumber import mask_cert_number, mask_id_number
+
+    def mask(field: str, value: Any) -> Any:
+        if not isinstance(value, str) or not value:
+            return value
+        return mask_id_number(value) if field == "id_number" else mask_cert_number(value)
+
+    return {f: ([mask(f, v) for v in pair] if f in MASKED_FIELDS else list(pair)) for f, pair in changes.items()}
+
+
 # --- verifying --------------------------------------------------------------------------------
 
 

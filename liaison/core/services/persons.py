@@ -29,6 +29,7 @@ from liaison.core.errors import (
 )
 from liaison.core.i18n import _
 from liaison.core.models import Area, Person, PersonSearchTerm
+from liaison.core.models.base import new_uuid
 from liaison.core.pinyin import name_search_terms, name_sort_key
 from liaison.core.rules.certificate import certificate_number, check_certificate_number
 from liaison.core.rules.facts import PersonFacts
@@ -578,6 +579,41 @@ def change_status(
         uow.session, actor, entity="person", entity_id=person.id, action="status", changes=changes, reason=reason
     )
     return PersonSaved(person.id, person.row_version, False, changes)
+
+
+REVEAL_ACTION = "reveal"
+# what a bulk reveal is recorded under: one event per export, not one per person
+EXPORT_ENTITY = "export"
+
+
+def _purpose(purpose: str | None) -> str:
+    text = (purpose or "").strip()
+    if not text:
+        raise ValidationError.single("purpose", _("必须说明查看完整身份证号的用途"), _("用途"))
+    if len(text) > 200:
+        raise ValidationError.single("purpose", _("不能超过 200 个字"), _("用途"))
+    return text
+
+
+def reveal_id_number(
+    uow: UnitOfWork, actor: Actor, person_id: uuid.UUID, *, purpose: str, shown_in: str | None = None
+) -> str:
+    """The full 身份证号 of one person, for someone allowed to see the person; the reveal is
+    recorded on the person's audit trail (who, when, `purpose`, and where it was shown, e.g. a
+    printed form), without the number itself. The caller commits."""
+    purpose = _purpose(purpose)
+    person = load_person(uow, actor, person_id)
+    changes = {"shown_in": [None, shown_in]} if shown_in else {}
+    audit.record(uow.session, actor, entity="person", entity_id=person.id, action=REVEAL_ACTION,
+                 changes=changes, reason=purpose)
+    return person.id_number
+
+
+def record_bulk_reveal(uow: UnitOfWork, actor: Actor, *, export: str, count: int, purpose: str) -> None:
+    """One audit event for an export that shows many people's full numbers (a roster with
+    full 身份证号): which export, how many people, why. The caller commits."""
+    audit.record(uow.session, actor, entity=EXPORT_ENTITY, entity_id=new_uuid(), action=REVEAL_ACTION,
+                 changes={"export": [None, export], "people": [None, count]}, reason=_purpose(purpose))
 
 
 def find_person(uow: UnitOfWork, actor: Actor, key: str) -> Person:

@@ -1000,6 +1000,7 @@ class ReportsPage(QWidget):
                 result = write_person_file_pdf(uow, ctx.actor, v["person"], out, rules=ctx.rules, today=today,
                                                reveal_id=reveal, prepared_by=v["prepared_by"] or "",
                                                checked_by=v["checked_by"] or "")
+                uow.commit()  # a full-number printout is recorded on the audit trail
             return Generated(ReportKind.PERSON, out, _("一人一档档案表：{name}").format(name=name), out.name,
                              pages=result.pages, warnings=tuple(result.warnings))
 
@@ -1061,6 +1062,7 @@ class ReportsPage(QWidget):
             with ctx.workspace.uow() as uow:
                 result = write(uow, ctx.actor, ctx.workspace.files, v["case"], out, rules=ctx.rules, today=today,
                                reveal_id=reveal)
+                uow.commit()  # a full-number printout is recorded on the audit trail
             return Generated(kind, out, _("{what}：{who}").format(what=what, who=who), out.name,
                              pages=result.pages, warnings=tuple(result.warnings))
 
@@ -1086,6 +1088,7 @@ class ReportsPage(QWidget):
                 result = write_roster_xlsx(uow, ctx.actor, out, today=today, area_ids=area_ids, area_name=short,
                                            columns=v["columns"], reveal_id=reveal, include_inactive=inactive,
                                            cancel=cancel)
+                uow.commit()  # a full-number printout is recorded on the audit trail
             return Generated(ReportKind.ROSTER, out, _("{area}残疾人花名册（{n} 人）").format(
                 area=short, n=result.rows), out.name, rows=result.rows)
 
