@@ -436,7 +436,7 @@ def cmd_person_search(args: argparse.Namespace) -> int:
         ws.close()
     if args.json:
         data = json_views.search_page(page)
-        for row in data["rows"] if numbers else ():
+        for row in data["results"] if numbers else ():
             row["id_number"] = numbers[uuid.UUID(row["id"])]
         print_json(data)
         return EXIT_OK
@@ -469,7 +469,8 @@ def _revealed_numbers(uow, actor, args: argparse.Namespace, person_ids: list[uui
 
     if not person_ids:
         return {}
-    numbers = dict(uow.session.execute(select(Person.id, Person.id_number).where(Person.id.in_(person_ids))).tuples())
+    numbers = {row.id: row.id_number
+               for row in uow.session.execute(select(Person.id, Person.id_number).where(Person.id.in_(person_ids)))}
     record_bulk_reveal(uow, actor, export=_("命令行人员查询：{q}").format(q=args.query), count=len(numbers),
                        purpose=args.purpose or _("命令行查询完整身份证号"))
     uow.commit()

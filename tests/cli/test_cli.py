@@ -16,6 +16,7 @@ from liaison import __version__
 from liaison.cli.main import run_cli
 from liaison.core import db
 from liaison.core.pinyin import name_search_terms
+from liaison.core.rules.idnumber import mask_cert_number, mask_id_number
 from tests.cli.conftest import DEMO_PERSONS, DEMO_TODAY, Demo
 
 MASKED_ID = re.compile(r"^\d{6}\*{8}\d{3}[\dX]$")
@@ -396,7 +397,7 @@ def test_person_show_finds_a_person_by_any_key(on_demo, demo, key):
     result = on_demo("person", "show", value, "--json")
     assert result.code == 0, result.err
     data = result.json()
-    assert (data["id"], data["name"], data["id_number"]) == (person.id, person.name, person.id_number)
+    assert (data["id"], data["name"], data["id_number"]) == (person.id, person.name, mask_id_number(person.id_number))
 
 
 def test_person_show_json_shape_is_as_documented(on_demo, demo):
@@ -430,7 +431,10 @@ def test_person_show_text(on_demo, demo):
     result = on_demo("person", "show", person.id_number)
     assert result.code == 0, result.err
     assert result.out.startswith(person.name + "（")
-    assert f"身份证号：{person.id_number}" in result.out
+    assert f"身份证号：{mask_id_number(person.id_number)}" in result.out
+    assert person.id_number not in result.out
+    if person.cert_number:
+        assert person.cert_number not in result.out
     assert "走访记录：共" in result.out
 
 
@@ -704,7 +708,16 @@ def test_report_output_must_be_a_pdf_or_xlsx_in_an_existing_folder(on_demo, tmp_
                                    str(tmp_path / "no" / "x.pdf")).err
 
 
-def test_export_roster_masks_ids_unless_asked(on_demo, demo, tmp_path):
+def audit_events(path: Path, action: str) -> list[tuple[str, str, str | None]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT entity, changes, reason FROM audit_event WHERE action = ? ORDER BY seq",
+                            (action,)).fetchall()
+    finally:
+        conn.close()
+
+
+def test_export_roster_masks_ids_unless_asked(cli, on_demo, demo, tmp_path):
     import openpyxl
 
     out = tmp_path / "花名册.xlsx"
@@ -720,10 +733,17 @@ def test_export_roster_masks_ids_unless_asked(on_demo, demo, tmp_path):
     ids = {p.id_number for p in demo.people}
     assert not any(cell in ids for row in rows for cell in row)
     assert all("********" in row[2] for row in rows)
+    assert audit_events(demo.path, "reveal") == []
     revealed = tmp_path / "full.xlsx"
-    on_demo("export", "roster", "--out", str(revealed), "--columns", "id_number", "--reveal-id", "--all")
+    copy = demo.copy(tmp_path / "copy.db")  # the reveal writes to the audit trail
+    result = cli("--db", str(copy), "--today", DEMO_TODAY, "export", "roster", "--out", str(revealed),
+                 "--columns", "id_number", "--reveal-id", "--all", "--purpose", "核对花名册")
+    assert result.code == 0, result.err
     full = {r[1] for r in openpyxl.load_workbook(revealed, read_only=True).active.iter_rows(min_row=4, values_only=True)}
     assert full == ids
+    [(entity, changes, reason)] = audit_events(copy, "reveal")
+    assert entity == "export" and reason == "核对花名册"
+    assert json.loads(changes)["people"] == [None, len(ids)] and "full.xlsx" in json.loads(changes)["export"][1]
 
 
 def test_export_roster_names_an_unknown_column(on_demo, tmp_path):
@@ -764,3 +784,77 @@ def test_report_forms_refuse_bad_ids(on_demo, tmp_path):
     assert nonsense.code == 1 and "“abc”不是案件编号" in nonsense.err
     nobody = on_demo("report", "person", "110101199003070000", "--out", str(tmp_path / "p.pdf"))
     assert nobody.code == 1 and not (tmp_path / "p.pdf").exists()
+
+
+# --- ID numbers: masked unless revealed, and a reveal is audited ----------------------------------
+
+
+def test_person_show_json_masks_both_numbers_and_records_nothing(on_demo, demo):
+    person = person_with_x(demo)
+    data = on_demo("person", "show", person.id, "--json").json()
+    assert data["id_number"] == mask_id_number(person.id_number)
+    assert data["certificate"]["number"] == mask_cert_number(person.cert_number)
+    assert audit_events(demo.path, "reveal") == []
+
+
+def test_person_show_reveal_ids_is_audited_once(cli, demo, tmp_path):
+    person = person_with_x(demo)
+    copy = demo.copy(tmp_path / "copy.db")
+    result = cli("--db", str(copy), "--today", DEMO_TODAY, "person", "show", person.id, "--json", "--reveal-ids",
+                 "--purpose", "办理护理补贴")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert (data["id_number"], data["certificate"]["number"]) == (person.id_number, person.cert_number)
+    [(entity, changes, reason)] = audit_events(copy, "reveal")
+    assert (entity, reason) == ("person", "办理护理补贴") and person.id_number not in changes
+    verify = cli("--db", str(copy), "audit", "verify", "--json")
+    assert verify.code == 0 and verify.json()["ok"], verify.out
+
+
+def test_person_search_json_gives_full_numbers_only_when_asked(cli, on_demo, demo, tmp_path):
+    masked = search(on_demo, "", "--limit", "5")
+    assert masked["results"] and all("id_number" not in row for row in masked["results"])
+    copy = demo.copy(tmp_path / "copy.db")
+    result = cli("--db", str(copy), "--today", DEMO_TODAY, "person", "search", "", "--limit", "5", "--json",
+                 "--reveal-ids")
+    assert result.code == 0, result.err
+    numbers = {p.id: p.id_number for p in demo.people}
+    rows = result.json()["results"]
+    assert len(rows) == 5 and all(row["id_number"] == numbers[row["id"]] for row in rows)
+    [(entity, changes, _reason)] = audit_events(copy, "reveal")
+    assert entity == "export" and json.loads(changes)["people"] == [None, 5]
+
+
+def test_audit_verify_exits_0_on_an_intact_trail_and_1_with_the_findings(cli, demo, tmp_path):
+    copy = demo.copy(tmp_path / "copy.db")
+    person = demo.people[0]
+    # a few more events through the program: a reveal on the copy
+    assert cli("--db", str(copy), "person", "show", person.id, "--reveal-ids", "--purpose", "核对").code == 0
+    intact = cli("--db", str(copy), "audit", "verify")
+    assert intact.code == 0 and "共 2 条记录" in intact.out, intact.out
+    data = cli("--db", str(copy), "audit", "verify", "--json").json()
+    assert (data["ok"], data["count"], data["findings"]) == (True, 2, [])
+
+    conn = sqlite3.connect(copy)
+    try:
+        with conn:
+            conn.execute("UPDATE audit_event SET reason = '随便看看' WHERE seq = 2")
+    finally:
+        conn.close()
+    broken = cli("--db", str(copy), "audit", "verify")
+    assert broken.code == 1 and "第 2 条记录的内容与其校验值不符" in broken.out, broken.out
+    data = cli("--db", str(copy), "audit", "verify", "--json").json()
+    assert data["ok"] is False and [(f["seq"], f["kind"]) for f in data["findings"]] == [(2, "edited")]
+
+
+def test_audit_log_lists_the_newest_events_with_numbers_masked(cli, demo, tmp_path):
+    copy = demo.copy(tmp_path / "copy.db")
+    person = demo.people[0]
+    assert cli("--db", str(copy), "person", "show", person.id, "--reveal-ids", "--purpose", "核对").code == 0
+    data = cli("--db", str(copy), "audit", "log", "--entity", "person", "--id", person.id, "--json").json()
+    assert [(e["action"], e["reason"]) for e in data["events"]] == [("reveal", "核对")]
+    everything = cli("--db", str(copy), "audit", "log", "--limit", "1", "--json").json()["events"]
+    assert len(everything) == 1 and everything[0]["seq"] == 2
+    text = cli("--db", str(copy), "audit", "log")
+    assert text.code == 0 and "reveal" in text.out and "demo" in text.out
+    assert cli("--db", str(copy), "audit", "log", "--id", person.id).code == 1

@@ -651,3 +651,105 @@ def test_the_window_renders_at_200_percent_font(qtbot, ctx, area_tree, qapp):
         assert not image.isNull() and image.width() == dialog.width()
     finally:
         apply_font_scale(qapp, 100)
+
+
+# --- the 身份证号: masked, revealed on request and audited ------------------------------------------
+
+
+def reveal_events(ctx, pid) -> list:  # type: ignore[type-arg]
+    from liaison.core.models import AuditEvent
+
+    with ctx.workspace.uow() as uow:
+        return list(uow.session.scalars(select(AuditEvent).where(
+            AuditEvent.entity_id == pid, AuditEvent.action == "reveal")))
+
+
+def visible_texts(dialog: PersonFileDialog) -> list[str]:
+    from PySide6.QtWidgets import QLabel
+
+    texts = [w.text() for w in dialog.findChildren(QLineEdit)] + [w.text() for w in dialog.findChildren(QLabel)]
+    model = dialog.history_model
+    texts += [model.row_at(r).details for r in range(model.rowCount())]
+    return texts
+
+
+def test_a_stored_file_shows_the_id_masked_with_a_reveal_button(qtbot, ctx, area_tree, recorder):
+    pid = add(ctx, area_tree.village, name="王秀兰")
+    number = load(ctx, pid).id_number
+    cert = load(ctx, pid).cert_number
+    dialog = open_dialog(qtbot, ctx, pid)
+    id_field = field(dialog, "id_number")
+    assert id_field.text() == mask_id_number(number) and id_field.isReadOnly()
+    assert field(dialog, "cert_number").text() == mask_cert_number(cert)
+    assert dialog.form.reveal_id_button.isVisible() and dialog.form.reveal_id_button.text() == "显示(&D)"
+    # nowhere on screen, the history's 新建 line included
+    texts = visible_texts(dialog)
+    assert not [t for t in texts if number in t or cert in t]
+    assert any(f"身份证号：{mask_id_number(number)}" in t for t in texts)
+    # sex and birth date are still derived from the stored number
+    assert field(dialog, "sex").text() and field(dialog, "birth_date").text()
+    assert reveal_events(ctx, pid) == []
+
+
+def test_revealing_records_one_event_shows_it_in_history_and_allows_editing(
+        qtbot, ctx, area_tree, recorder, monkeypatch):
+    pid = add(ctx, area_tree.village, name="王秀兰")
+    number = load(ctx, pid).id_number
+    dialog = open_dialog(qtbot, ctx, pid)
+    monkeypatch.setattr(type(dialog.form), "ask_reveal_purpose", staticmethod(lambda parent: "核对身份证件"))
+
+    qtbot.mouseClick(dialog.form.reveal_id_button, Qt.MouseButton.LeftButton)
+
+    id_field = field(dialog, "id_number")
+    assert id_field.text() == number and not id_field.isReadOnly()
+    assert not dialog.form.reveal_id_button.isVisible() and not dialog.is_dirty()
+    [event] = reveal_events(ctx, pid)
+    assert event.reason == "核对身份证件" and number not in str(event.changes)
+    dialog.select_section("history")
+    latest = dialog.history_model.row_at(0)
+    assert latest.action == "查看身份证号"
+    assert "查看了完整身份证号（档案窗口）" in latest.details and "用途：核对身份证件" in latest.details
+    # now the number can be corrected and saved
+    corrected = compose_id_number("220202", date(1962, 3, 8), 901)
+    replace_text(qtbot, id_field, corrected)
+    replace_text(qtbot, field(dialog, "cert_number"), "")  # the 证号 follows from the new number
+    assert dialog.save(), dialog.form.error_text("cert_number")
+    assert load(ctx, pid).id_number == corrected
+    assert field(dialog, "id_number").text() == mask_id_number(corrected)
+    assert len(reveal_events(ctx, pid)) == 1
+
+
+def test_cancelling_the_purpose_reveals_nothing_and_records_nothing(qtbot, ctx, area_tree, recorder, monkeypatch):
+    pid = add(ctx, area_tree.village)
+    number = load(ctx, pid).id_number
+    dialog = open_dialog(qtbot, ctx, pid)
+    monkeypatch.setattr(type(dialog.form), "ask_reveal_purpose", staticmethod(lambda parent: None))
+    assert dialog.form.reveal_id_number() is False
+    assert field(dialog, "id_number").text() == mask_id_number(number)
+    assert reveal_events(ctx, pid) == []
+
+
+def test_saving_other_edits_keeps_the_masked_numbers_as_stored(qtbot, ctx, area_tree, recorder):
+    pid = add(ctx, area_tree.village)
+    before = load(ctx, pid)
+    dialog = open_dialog(qtbot, ctx, pid)
+    replace_text(qtbot, field(dialog, "phone"), "13912345678")
+    assert dialog.save()
+    after = load(ctx, pid)
+    assert (after.phone, after.id_number, after.cert_number) == ("13912345678", before.id_number, before.cert_number)
+    assert "身份证号" not in dialog.history_model.row_at(0).details
+    assert reveal_events(ctx, pid) == []
+
+
+def test_a_reveal_outside_the_officers_villages_is_refused_and_records_nothing(
+        qtbot, ctx, area_tree, recorder, monkeypatch):
+    pid = add(ctx, area_tree.village)
+    dialog = open_dialog(qtbot, ctx, pid)
+    monkeypatch.setattr(type(dialog.form), "ask_reveal_purpose", staticmethod(lambda parent: "核对"))
+    # the officer's scope changes under the open window (e.g. logged in as someone else)
+    ctx.actor = Actor(username="qianjin", display_name="前进村专职委员", role=UserRole.VILLAGE_OFFICER,
+                      device_id=ctx.workspace.device_id, scope_area_ids=frozenset({area_tree.other_village}))
+    assert dialog.form.reveal_id_number() is False
+    assert len(recorder.errors) == 1 and "无权" in recorder.errors[0]
+    assert field(dialog, "id_number").isReadOnly()
+    assert reveal_events(ctx, pid) == []
