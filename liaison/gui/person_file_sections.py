@@ -132,6 +132,10 @@ def format_value(field: str, value: Any, areas: Mapping[uuid.UUID, AreaInfo]) ->
     """A stored (JSON) value of a person field in words: labels, 是/否, yuan, area names."""
     if value is None or value == "":
         return _("（空）")
+    if field == "id_number":  # shown masked wherever a stored value is listed
+        return mask_id_number(str(value))
+    if field == "cert_number":
+        return mask_cert_number(str(value))
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if field in _MONEY_FIELDS:

@@ -858,3 +858,15 @@ def test_audit_log_lists_the_newest_events_with_numbers_masked(cli, demo, tmp_pa
     text = cli("--db", str(copy), "audit", "log")
     assert text.code == 0 and "reveal" in text.out and "demo" in text.out
     assert cli("--db", str(copy), "audit", "log", "--id", person.id).code == 1
+
+
+def test_report_person_prints_masked_unless_revealed_and_the_reveal_is_recorded(cli, demo, tmp_path):
+    person = person_with_x(demo)
+    copy = demo.copy(tmp_path / "copy.db")
+    base = ("--db", str(copy), "--today", DEMO_TODAY, "report", "person", person.id)
+    assert cli(*base, "--out", str(tmp_path / "masked.pdf")).code == 0
+    assert audit_events(copy, "reveal") == []
+    result = cli(*base, "--out", str(tmp_path / "full.pdf"), "--reveal-ids", "--purpose", "残联年审")
+    assert result.code == 0, result.err
+    [(entity, changes, reason)] = audit_events(copy, "reveal")
+    assert (entity, reason, json.loads(changes)) == ("person", "残联年审", {"shown_in": [None, "一人一档档案表"]})

@@ -601,3 +601,40 @@ def test_mnemonics_do_not_clash_with_the_menu_bar(qtbot, joined):
         keys = [b.text().split("(&")[1][0] for b in page.findChildren(QPushButton) if b.isVisibleTo(page)]
         assert not menus & set(keys), keys
         assert len(keys) == len(set(keys)), keys
+
+
+def set_id_number(site: Site, person_id: Any, number: str) -> None:
+    from liaison.core.services import persons
+
+    with site.ws.uow() as uow:
+        data = persons.PersonInput.from_person(persons.load_person(uow, site.ws.system_actor, person_id))
+        data.id_number, data.cert_number = number, None  # the 证号 follows the number
+        persons.update_person(uow, site.ws.system_actor, person_id, data, expected_version=None, today=TODAY)
+        uow.commit()
+
+
+def test_a_conflict_over_the_id_number_shows_both_masked_and_whether_they_differ(qtbot, synced, tmp_path):
+    from datetime import date
+
+    from liaison.core.rules.idnumber import compose_id_number, mask_id_number
+
+    county, village = synced
+    pid = add_person(village, name="钱七", birth=date(1962, 3, 8), sequence=11)
+    import_at(county, exchange.export_changes(village.ws, village.store, tmp_path).path,
+              accept_device=fingerprint(village))
+    (tmp_path / "r").mkdir()
+    import_at(village, exchange.write_replies(county.ws, county.store, tmp_path / "r")[0].path)
+    at_county, at_village = (compose_id_number("220202", date(1962, 3, 8), seq) for seq in (13, 15))
+    set_id_number(county, pid, at_county)
+    set_id_number(village, pid, at_village)
+    (tmp_path / "b").mkdir()
+    import_at(county, exchange.export_changes(village.ws, village.store, tmp_path / "b").path)
+    page = open_page(qtbot, gui(county, tmp_path, "county"))
+    items = [page.review_list.item(i).text() for i in range(page.review_list.count())]
+    row = next(i for i, text in enumerate(items) if text.endswith("身份证号"))
+    page.review_list.setCurrentRow(row)
+    shown = {k: label.text() for k, label in page.conflict_values.items()}
+    assert shown["local"] == mask_id_number(at_county) + "（两个号码不同）"
+    assert shown["remote"] == mask_id_number(at_village) + "（两个号码不同）"
+    everything = " ".join([*shown.values(), *items])
+    assert at_county not in everything and at_village not in everything

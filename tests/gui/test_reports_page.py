@@ -419,6 +419,14 @@ def test_roster_export_writes_the_chosen_columns(qtbot, ctx, area_tree, tmp_path
     assert sorted(r[1] for r in body) == ["李桂芝", "王秀兰"]
     assert {r[3] for r in body} == {"两家子村"} and {r[4] for r in body} == {"13904321234"}
     assert len(people) == 2 and all("********" in r[2] for r in body)  # masked by default
+    assert reveal_reasons(ctx) == []
+    page.roster_reveal.setChecked(True)
+    generate(qtbot, page, excel=True)
+    book = openpyxl.load_workbook(out, read_only=True)
+    full = [r[2] for r in list(book.active.iter_rows(values_only=True))[3:]]
+    book.close()
+    assert all("*" not in number for number in full)
+    assert reveal_reasons(ctx) == [("export", "导出含完整身份证号的花名册")]
 
 
 def test_person_file_found_by_typing_with_the_full_id_when_asked(qtbot, ctx, area_tree, tmp_path, recorder):
@@ -446,9 +454,21 @@ def test_person_file_found_by_typing_with_the_full_id_when_asked(qtbot, ctx, are
     generate(qtbot, page)
     text = pdf_text(page.result.path)
     assert mask_id_number(id_number) in text and id_number not in text
+    assert reveal_reasons(ctx) == []
     page.person_reveal.setChecked(True)
     generate(qtbot, page)
     assert id_number in pdf_text(page.result.path)
+    assert reveal_reasons(ctx) == [("person", "打印一人一档档案表")]  # asking is audited, once
+
+
+def reveal_reasons(ctx) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from liaison.core.models import AuditEvent
+
+    with ctx.workspace.uow() as uow:
+        return [(e.entity, e.reason) for e in uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "reveal").order_by(AuditEvent.seq))]
 
 
 def test_public_notice_and_acceptance_sheet_of_a_case(qtbot, ctx, area_tree, tmp_path):

@@ -522,3 +522,23 @@ def test_saving_emits_a_changed_event(qtbot, ctx, area_tree):
     with qtbot.waitSignal(ctx.events.changed) as changed:
         dialog.save_and_close()
     assert changed.args == ["visit"]
+
+
+def test_the_picker_and_the_header_show_the_id_masked(qtbot, ctx, area_tree):
+    from PySide6.QtWidgets import QLabel, QLineEdit
+
+    from liaison.core.models import Person
+    from liaison.core.rules.idnumber import mask_id_number
+
+    wang = person(ctx, area_tree, name="王秀兰")
+    with ctx.workspace.uow() as uow:
+        number = uow.session.get(Person, wang).id_number
+    dialog = open_dialog(qtbot, ctx, None)
+    picker = dialog.picker
+    qtbot.keyClicks(picker.edit, "wxl")
+    qtbot.waitUntil(lambda: not picker.searching and picker.model.rowCount() == 1)
+    listed = picker.model.data(picker.model.index(0))
+    assert mask_id_number(number) in listed and number not in listed
+    qtbot.keyClick(picker.edit, Qt.Key.Key_Return)
+    texts = [w.text() for w in dialog.findChildren(QLabel)] + [w.text() for w in dialog.findChildren(QLineEdit)]
+    assert not [t for t in texts if number in t]

@@ -28,7 +28,7 @@ from liaison.core.enums import (
     label,
 )
 from liaison.core.errors import ValidationError
-from liaison.core.models import HomeModificationCase, Person, RehabReferral, Visit
+from liaison.core.models import AuditEvent, HomeModificationCase, Person, RehabReferral, Visit
 from liaison.core.rules.idnumber import mask_id_number
 from liaison.core.services import attachments, referrals, visits
 from liaison.core.services.context import Actor
@@ -137,13 +137,39 @@ def test_person_file_shows_the_record_with_the_id_masked(workspace, actor, filed
     assert "第12次走访" in text and "第3次走访" not in text and "共 13 次走访" in text
 
 
-def test_person_file_reveals_the_id_when_asked(workspace, actor, filed, tmp_path):
+def reveal_events(ws: Workspace) -> list[AuditEvent]:
+    with ws.uow() as uow:
+        return list(uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "reveal")))
+
+
+def test_person_file_reveals_the_id_when_asked_and_records_it(workspace, actor, filed, tmp_path):
     p = person(workspace, filed)
     with workspace.uow() as uow:
+        write_person_file_pdf(uow, actor, filed, tmp_path / "masked.pdf", rules=workspace.rules, today=TODAY)
+        uow.commit()
+    assert reveal_events(workspace) == []  # a masked printout is no reveal
+    with workspace.uow() as uow:
         result = write_person_file_pdf(uow, actor, filed, tmp_path / "file.pdf", rules=workspace.rules, today=TODAY,
-                                       reveal_id=True)
+                                       reveal_id=True, purpose="报送县残联")
+        uow.commit()
     text = pdf_text(result.path)
     assert p.id_number in text and p.cert_number in text
+    [event] = reveal_events(workspace)
+    assert (event.entity_id, event.reason) == (filed, "报送县残联")
+    assert event.changes == {"shown_in": [None, "一人一档档案表"]}
+
+
+def test_a_case_form_with_the_full_number_is_recorded_on_that_persons_trail(workspace, actor, area_tree, tmp_path):
+    case_id, _need = case_at(workspace, actor, area_tree.village, ModificationStage.ACCEPTED)
+    with workspace.uow() as uow:
+        case = uow.session.get(HomeModificationCase, case_id)
+        result = write_acceptance_pdf(uow, actor, workspace.files, case_id, tmp_path / "a.pdf",
+                                      rules=workspace.rules, today=TODAY, reveal_id=True)
+        uow.commit()
+    p = person(workspace, case.person_id)
+    assert p.id_number in pdf_text(result.path)
+    [event] = reveal_events(workspace)
+    assert (event.entity_id, event.reason) == (p.id, "打印无障碍改造竣工验收单")
 
 
 def test_person_file_lists_cases_with_stage_and_dates(workspace, actor, area_tree, centre, tmp_path):

@@ -59,9 +59,10 @@ from liaison.core.errors import LiaisonError
 from liaison.core.i18n import _
 from liaison.core.models import Person, SyncDevice, SyncDuplicate, SyncPackage
 from liaison.core.progress import Cancelled, CancelToken
-from liaison.core.rules.idnumber import mask_id_number
+from liaison.core.rules.idnumber import mask_cert_number, mask_id_number
 from liaison.core.services import settings
 from liaison.core.services.areas import area_directory
+from liaison.core.services.audit import MASKED_FIELDS
 from liaison.core.services.sync_apply import (
     MODELS,
     decide_duplicate,
@@ -201,6 +202,8 @@ def _plain(value: Any) -> str:
 def _value_text(entity: str, name: str, value: Any, areas: Any) -> str:
     if name == "id_number" and value:
         return mask_id_number(str(value))
+    if name == "cert_number" and value:
+        return mask_cert_number(str(value))
     if entity == "person":
         return format_value(name, value, areas)
     return _plain(value)
@@ -273,10 +276,16 @@ def load_state(ws: Workspace) -> ExchangeState:
             who = _person_name(session, c.entity, c.entity_id) or _("记录 {r}").format(r=str(c.entity_id)[:8])
             if c.entity != "person":
                 who += _("（{t}）").format(t=TABLE_LABELS.get(c.entity, c.entity))
+            local = _value_text(c.entity, c.field, c.local_value, areas)
+            remote = _value_text(c.entity, c.field, c.remote_value, areas)
+            if c.field in MASKED_FIELDS and c.local_value and c.remote_value:
+                # masked numbers can look alike where they differ (the birth date): say which it is
+                same = str(c.local_value) == str(c.remote_value)
+                note = _("（两个号码相同）") if same else _("（两个号码不同）")
+                local, remote = local + note, remote + note
             state.conflicts.append(ConflictRow(
                 c.id, who, caption(c.field), _value_text(c.entity, c.field, c.base_value, areas),
-                _value_text(c.entity, c.field, c.local_value, areas),
-                _value_text(c.entity, c.field, c.remote_value, areas), source(c.device_id), c.created_at))
+                local, remote, source(c.device_id), c.created_at))
         for d in open_duplicates(uow):
             existing = session.get(Person, d.existing_person_id)
             mine: dict[str, str] = {}

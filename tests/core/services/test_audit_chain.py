@@ -175,3 +175,18 @@ def test_an_empty_trail_verifies(workspace) -> None:
 def test_a_deleted_head_row_is_found(workspace, trail) -> None:
     _sql(workspace, "DELETE FROM audit_head")
     assert [f.kind for f in _verify(workspace).findings] == ["head"]
+
+
+def test_no_code_updates_or_deletes_audit_events() -> None:
+    """Append-only by construction: only migration 0005 (which chains old events) writes to
+    existing rows. The chain check is the real guarantee; this keeps the code honest."""
+    import re
+    from pathlib import Path
+
+    import liaison
+
+    root = Path(liaison.__file__).parent
+    pattern = re.compile(r"(update|delete)\(\s*AuditEvent|(UPDATE|DELETE\s+FROM)\s+\"?audit_event", re.IGNORECASE)
+    offenders = [str(path.relative_to(root)) for path in root.rglob("*.py")
+                 if "migrations" not in path.parts and pattern.search(path.read_text(encoding="utf-8"))]
+    assert offenders == []
