@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from liaison.cli.main import run_cli
+from liaison.core.demo import DEMO_PASSWORD
 
 DEMO_TODAY = "2026-11-25"
 DEMO_PERSONS = 300
@@ -27,11 +28,19 @@ FOLDER_VARS = {
 }
 
 
+# the demo county's administrator (the demo has login accounts, so every command needs one)
+LOGIN_ENV = {"LIAISON_USER": "admin", "LIAISON_PASSWORD": DEMO_PASSWORD}
+
+
 def private_env(mp: pytest.MonkeyPatch, base: Path) -> None:
-    """Point every per-user folder at `base` and forget the user's LIAISON_DB."""
+    """Point every per-user folder at `base`, forget the user's LIAISON_DB and log in as the
+    demo's administrator."""
     for var, sub in FOLDER_VARS.items():
         mp.setenv(var, str(base / sub))
     mp.delenv("LIAISON_DB", raising=False)
+    mp.delenv("LIAISON_NEW_PASSWORD", raising=False)
+    for var, value in LOGIN_ENV.items():
+        mp.setenv(var, value)
 
 
 @contextlib.contextmanager
