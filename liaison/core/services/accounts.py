@@ -44,10 +44,11 @@ SCRYPT_R = 8
 SCRYPT_P = 1
 SALT_BYTES = 16
 HASH_BYTES = 32
-# n=2**15, r=8 needs 32 MiB plus a little; OpenSSL's default ceiling is exactly 32 MiB
-SCRYPT_MAXMEM = 64 * 1024 * 1024
-# a stored hash asking for more than this is refused rather than computed (memory and time)
-MAX_LOG2_N = 20
+# a stored hash asking for more than these is refused rather than computed (memory and time:
+# n=2**18 with r=16 already takes 512 MiB)
+MAX_LOG2_N = 18
+MAX_R = 16
+MAX_P = 4
 
 # the audit trail's stand-ins for a password
 PASSWORD_HIDDEN = "…"
@@ -96,8 +97,11 @@ def _b64(data: bytes) -> str:
 
 
 def _scrypt(password: str, salt: bytes, log2_n: int, r: int, p: int, length: int) -> bytes:
-    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=2**log2_n, r=r, p=p,
-                          maxmem=SCRYPT_MAXMEM * max(1, 2 ** (log2_n - SCRYPT_LOG2_N)), dklen=length)
+    # scrypt needs 128·r·n bytes (32 MiB for the defaults) and a little more, while OpenSSL's
+    # default ceiling is exactly 32 MiB: allow twice the need
+    maxmem = 2 * 128 * r * 2**log2_n + 1024 * 1024
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=2**log2_n, r=r, p=p, maxmem=maxmem,
+                          dklen=length)
 
 
 def hash_password(password: str) -> str:
@@ -117,7 +121,7 @@ def password_matches(password: str, stored: str | None) -> bool:
         salt, expected = base64.b64decode(salt_b64, validate=True), base64.b64decode(hash_b64, validate=True)
     except ValueError:
         return False
-    if scheme != "scrypt" or not (1 <= log2_n_i <= MAX_LOG2_N and 1 <= r_i <= 32 and 1 <= p_i <= 16):
+    if scheme != "scrypt" or not (1 <= log2_n_i <= MAX_LOG2_N and 1 <= r_i <= MAX_R and 1 <= p_i <= MAX_P):
         return False
     if not expected:
         return False
