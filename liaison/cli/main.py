@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help=_("数据库文件路径或 SQLAlchemy 地址（默认：环境变量 LIAISON_DB，或用户数据目录）"))
     parser.add_argument("--today", type=_date_arg, metavar="YYYY-MM-DD",
                         help=_("把这一天当作今天（用于核对和重现报表）"))
+    parser.add_argument("--user", metavar="NAME", default=None,
+                        help=_("登录用户名（默认：环境变量 LIAISON_USER）；密码取自环境变量 LIAISON_PASSWORD，"
+                               "或在终端中输入"))
     parser.add_argument("-v", "--verbose", action="store_true", help=_("输出调试日志"))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ChineseArgumentParser)
 
@@ -270,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_log.add_argument("--limit", type=_positive_int, default=50, help=_("最多显示多少条（默认 50）"))
     audit_log.add_argument("--json", action="store_true", help=_("输出 JSON"))
     audit_log.set_defaults(handler=cmd_audit_log)
+    _add_user_commands(commands)
     return parser
 
 
@@ -338,6 +342,61 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return open_workspace(resolve_database_url(args.db))
 
 
+USER_ENV = "LIAISON_USER"
+PASSWORD_ENV = "LIAISON_PASSWORD"
+NEW_PASSWORD_ENV = "LIAISON_NEW_PASSWORD"
+
+
+def _login_password(username: str) -> str:
+    import getpass
+    import os
+
+    password = os.environ.get(PASSWORD_ENV)
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise LiaisonError(_("需要用户 {user} 的密码：请在终端中运行以输入密码，或设置环境变量 {env}").format(
+            user=username, env=PASSWORD_ENV))
+    return getpass.getpass(_("用户 {user} 的密码：").format(user=username))
+
+
+def _login(ws, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """(actor, password): the logged-in user when the workspace has login accounts, else the
+    local administrator (a fresh or a script workspace) with no password."""
+    import os
+
+    from liaison.core.services import accounts
+
+    with ws.uow() as uow:
+        if not accounts.has_login_accounts(uow):
+            return ws.system_actor, None
+    username = (args.user or os.environ.get(USER_ENV) or "").strip()
+    if not username:
+        raise LiaisonError(_("该工作区已启用登录：请用 --user 指定用户名（或设置环境变量 {env}）").format(env=USER_ENV))
+    password = _login_password(username)
+    return accounts.authenticate(ws.uow, username, password, device_id=ws.device_id), password
+
+
+def _open_as(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The workspace and who acts in it; a failed login closes the workspace and changes nothing
+    but the account's count of wrong tries."""
+    ws = _open(args)
+    try:
+        actor, _password = _login(ws, args)
+    except BaseException:
+        ws.close()
+        raise
+    return ws, actor
+
+
+def _require_admin(actor) -> None:  # type: ignore[no-untyped-def]
+    from liaison.core.enums import UserRole
+    from liaison.core.errors import ScopeError
+
+    if actor.role is not UserRole.ADMIN:
+        raise ScopeError(_("只有管理员可以执行此操作"))
+
+
 def _today(args: argparse.Namespace) -> date:
     return args.today or date.today()
 
@@ -400,10 +459,10 @@ def cmd_area_list(args: argparse.Namespace) -> int:
     from liaison.core.enums import label
     from liaison.core.services.areas import list_areas
 
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
-            items = list_areas(uow, ws.system_actor)
+            items = list_areas(uow, actor)
     finally:
         ws.close()
     if args.json:
@@ -422,15 +481,15 @@ def cmd_person_search(args: argparse.Namespace) -> int:
     from liaison.core.services.areas import resolve_area_filter
     from liaison.core.services.search import SearchQuery, search_people
 
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
-            area_ids = resolve_area_filter(uow, args.area)
-            page = search_people(uow, ws.system_actor,
+            area_ids = resolve_area_filter(uow, args.area, actor)
+            page = search_people(uow, actor,
                                  SearchQuery(text=args.query, area_ids=area_ids, limit=args.limit,
                                              offset=args.offset),
                                  today=_today(args))
-            numbers = _revealed_numbers(uow, ws.system_actor, args, [r.id for r in page.rows]) \
+            numbers = _revealed_numbers(uow, actor, args, [r.id for r in page.rows]) \
                 if args.reveal_id and args.json else {}
     finally:
         ws.close()
@@ -483,14 +542,14 @@ def cmd_person_show(args: argparse.Namespace) -> int:
     from liaison.core.services.person_file import open_person_file
     from liaison.core.services.persons import find_person, reveal_id_number
 
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
-            person = find_person(uow, ws.system_actor, args.key)
-            pf = open_person_file(uow, ws.system_actor, ws.rules, person.id, today=_today(args))
+            person = find_person(uow, actor, args.key)
+            pf = open_person_file(uow, actor, ws.rules, person.id, today=_today(args))
             data = json_views.person_file(pf, reveal_id=args.reveal_id)
             if args.reveal_id:
-                reveal_id_number(uow, ws.system_actor, person.id, purpose=args.purpose or _("命令行查看档案"),
+                reveal_id_number(uow, actor, person.id, purpose=args.purpose or _("命令行查看档案"),
                                  shown_in=_("命令行 person show"))
                 uow.commit()
     finally:
@@ -553,11 +612,11 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     from liaison.core.services.areas import resolve_area_filter
     from liaison.core.services.tasks import state_label, task_kind_label, work_queue
 
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
-            area_ids = resolve_area_filter(uow, args.area)
-            queue = work_queue(uow, ws.system_actor, ws.rules, area_ids=area_ids, today=_today(args))
+            area_ids = resolve_area_filter(uow, args.area, actor)
+            queue = work_queue(uow, actor, ws.rules, area_ids=area_ids, today=_today(args))
     finally:
         ws.close()
     shown = queue.tasks[: args.limit]
@@ -592,12 +651,12 @@ def cmd_cases(args: argparse.Namespace) -> int:
     if args.stage is not None and args.stage not in stages:
         known = "、".join(f"{code}（{name}）" for code, name in stages.items())
         raise LiaisonError(_("未知的阶段“{s}”，可用：{known}").format(s=args.stage, known=known))
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
-            flt = CaseFilter(year=args.year, area_ids=resolve_area_filter(uow, args.area), stage=args.stage,
+            flt = CaseFilter(year=args.year, area_ids=resolve_area_filter(uow, args.area, actor), stage=args.stage,
                              overdue_only=args.overdue)
-            result = list_cases(uow, ws.system_actor, case_type, flt, rules=ws.rules, today=_today(args))
+            result = list_cases(uow, actor, case_type, flt, rules=ws.rules, today=_today(args))
     finally:
         ws.close()
     if args.json:
@@ -637,11 +696,11 @@ def cmd_report_monthly(args: argparse.Namespace) -> int:
 
     year, month = parse_month(args.month)
     out = _out_path(args.out, (".pdf", ".xlsx"))
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
             area_id = get_area_by_code(uow, args.area).id if args.area else None
-            summary = monthly_summary(uow, ws.system_actor, year=year, month=month, rules=ws.rules,
+            summary = monthly_summary(uow, actor, year=year, month=month, rules=ws.rules,
                                       today=_today(args), area_id=area_id)
     finally:
         ws.close()
@@ -672,19 +731,21 @@ def cmd_report_monthly(args: argparse.Namespace) -> int:
 def cmd_export_roster(args: argparse.Namespace) -> int:
     from liaison.cli.output import print_json
     from liaison.core.services.areas import get_area_by_code, subtree_ids
+    from liaison.core.services.context import ensure_area_in_scope
     from liaison.reports.excel import choose_columns, write_roster_xlsx
 
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     choose_columns(columns)  # refuse an unknown column before opening anything
     out = _out_path(args.out, (".xlsx",))
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
             area_ids, area_name = None, ""
             if args.area:
                 area = get_area_by_code(uow, args.area)
+                ensure_area_in_scope(uow, actor, area.id)  # refused, not an empty roster
                 area_ids, area_name = frozenset(subtree_ids(uow.session, [area.id])), area.name
-            result = write_roster_xlsx(uow, ws.system_actor, out, today=_today(args), area_ids=area_ids,
+            result = write_roster_xlsx(uow, actor, out, today=_today(args), area_ids=area_ids,
                                        area_name=area_name, columns=columns, reveal_id=args.reveal_id,
                                        purpose=args.purpose or None, include_inactive=args.all)
             uow.commit()  # the reveal, if the roster has full numbers
@@ -729,11 +790,11 @@ def cmd_report_person(args: argparse.Namespace) -> int:
     from liaison.reports.forms import write_person_file_pdf
 
     out = _out_path(args.out, (".pdf",))
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
-            person = find_person(uow, ws.system_actor, args.key)
-            result = write_person_file_pdf(uow, ws.system_actor, person.id, out, rules=ws.rules, today=_today(args),
+            person = find_person(uow, actor, args.key)
+            result = write_person_file_pdf(uow, actor, person.id, out, rules=ws.rules, today=_today(args),
                                            reveal_id=args.reveal_id, purpose=args.purpose or None)
             uow.commit()  # the reveal, if asked for
     finally:
@@ -746,12 +807,12 @@ def cmd_report_visit_form(args: argparse.Namespace) -> int:
     from liaison.reports.forms import write_visit_record_pdf
 
     out = _out_path(args.out, (".pdf",))
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
-            person_id = find_person(uow, ws.system_actor, args.person).id if args.person else None
+            person_id = find_person(uow, actor, args.person).id if args.person else None
             visit_id = _case_id(args.visit) if args.visit else None
-            result = write_visit_record_pdf(uow, ws.system_actor, out, visit_id=visit_id, person_id=person_id,
+            result = write_visit_record_pdf(uow, actor, out, visit_id=visit_id, person_id=person_id,
                                             unit=args.unit, today=_today(args))
     finally:
         ws.close()
@@ -765,10 +826,10 @@ def cmd_report_case_form(args: argparse.Namespace) -> int:
     case_id = _case_id(args.case_id)
     write, what = ((write_acceptance_pdf, _("竣工验收单")) if args.form == "acceptance"
                    else (write_referral_slip_pdf, _("康复转介单")))
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
-            result = write(uow, ws.system_actor, ws.files, case_id, out, rules=ws.rules, today=_today(args),
+            result = write(uow, actor, ws.files, case_id, out, rules=ws.rules, today=_today(args),
                            reveal_id=args.reveal_id, purpose=args.purpose or None)
             uow.commit()  # the reveal, if asked for
     finally:
@@ -782,11 +843,11 @@ def cmd_report_notice(args: argparse.Namespace) -> int:
 
     out = _out_path(args.out, (".pdf",))
     today = _today(args)
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
             area = get_area_by_code(uow, args.area)
-            result = write_public_notice_pdf(uow, ws.system_actor, out, rules=ws.rules, today=today, area_id=area.id,
+            result = write_public_notice_pdf(uow, actor, out, rules=ws.rules, today=today, area_id=area.id,
                                              year=args.year or today.year, objections_to=args.objections_to,
                                              phone=args.phone)
     finally:
@@ -821,8 +882,9 @@ def cmd_hub_init(args: argparse.Namespace) -> int:
     from liaison.sync.exchange import hub_init
 
     out = _out_path(args.out, (".json",))
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
+        _require_admin(actor)
         data = hub_init(ws, _store(ws), out, county_name=args.county)
     finally:
         ws.close()
@@ -838,8 +900,9 @@ def cmd_enrol(args: argparse.Namespace) -> int:
     from liaison.cli.output import print_json
     from liaison.sync.exchange import enrol
 
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
+        _require_admin(actor)
         identity = enrol(ws, _store(ws), Path(args.setup), area_code=args.area)
     finally:
         ws.close()
@@ -855,7 +918,7 @@ def cmd_sync_export(args: argparse.Namespace) -> int:
     from liaison.cli.output import print_json
     from liaison.sync.exchange import export_changes
 
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         result = export_changes(ws, _store(ws), Path(args.out))
     finally:
@@ -892,7 +955,7 @@ def cmd_sync_import(args: argparse.Namespace) -> int:
     from liaison.sync.exchange import import_package
 
     report_out = _out_path(args.report, (".pdf",)) if args.report else None
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         store = _store(ws)
         results = [import_package(ws, store, Path(p), dry_run=args.dry_run, accept_device=args.accept_device,
@@ -927,7 +990,7 @@ def cmd_sync_reply(args: argparse.Namespace) -> int:
     from liaison.cli.output import print_json
     from liaison.sync.exchange import write_replies
 
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         results = write_replies(ws, _store(ws), Path(args.out))
     finally:
@@ -954,7 +1017,7 @@ def cmd_sync_status(args: argparse.Namespace) -> int:
     from liaison.sync.exchange import ROLE
     from liaison.sync.keys import load_identity
 
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
             role = settings.get_setting(uow.session, ROLE)
@@ -994,7 +1057,7 @@ def cmd_sync_conflicts(args: argparse.Namespace) -> int:
     def shown(field: str, value: Any) -> Any:  # numbers in a conflict are masked like everywhere else
         return masks[field](str(value)) if field in masks and value else value
 
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
             conflicts = [{"id": str(c.id), "entity": c.entity, "record": str(c.entity_id), "field": c.field,
@@ -1025,7 +1088,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     from liaison.cli.output import print_json
     from liaison.core.services.audit import verify_chain
 
-    ws = _open(args)
+    ws, _actor = _open_as(args)  # the log names people: only for those who may log in
     try:
         with ws.uow() as uow:
             report = verify_chain(uow)
@@ -1050,7 +1113,7 @@ def cmd_audit_log(args: argparse.Namespace) -> int:
     if args.id and not args.entity:
         raise LiaisonError(_("--id 须与 --entity 同用（如 --entity person --id 编号）"))
     entity_id = _record_id(args.id) if args.id else None
-    ws = _open(args)
+    ws, _actor = _open_as(args)
     try:
         with ws.uow() as uow:
             events = recent(uow, entity=args.entity, entity_id=entity_id, limit=args.limit)
@@ -1075,10 +1138,10 @@ def cmd_audit_log(args: argparse.Namespace) -> int:
 def cmd_sync_resolve(args: argparse.Namespace) -> int:
     from liaison.core.services.sync_apply import resolve_conflict
 
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
-            resolve_conflict(uow, ws.system_actor, _record_id(args.conflict_id), take=args.take, today=_today(args))
+            resolve_conflict(uow, actor, _record_id(args.conflict_id), take=args.take, today=_today(args))
             uow.commit()
     finally:
         ws.close()
@@ -1089,10 +1152,10 @@ def cmd_sync_resolve(args: argparse.Namespace) -> int:
 def cmd_sync_decide(args: argparse.Namespace) -> int:
     from liaison.core.services.sync_apply import decide_duplicate
 
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
-            report = decide_duplicate(uow, ws.system_actor, _record_id(args.duplicate_id), decision=args.decision,
+            report = decide_duplicate(uow, actor, _record_id(args.duplicate_id), decision=args.decision,
                                       note=args.note, today=_today(args))
             uow.commit()
     finally:
@@ -1126,11 +1189,11 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
     refused_out = _out_path(args.refused_out, (".xlsx",)) if args.refused_out else None
     today = _today(args)
     preview = read_roster(Path(args.file).expanduser(), today=today)  # a file-level error exits 1 here
-    ws = _open(args)
+    ws, actor = _open_as(args)
     try:
         with ws.uow() as uow:
             area_id = get_area_by_code(uow, args.area).id if args.area else None
-            result = import_roster(uow, ws.system_actor, preview, area_id=area_id, today=today,
+            result = import_roster(uow, actor, preview, area_id=area_id, today=today,
                                    dry_run=args.dry_run)
             if not args.dry_run:
                 uow.commit()
@@ -1178,4 +1241,213 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
         print(_("未导入的行已写到：{path}").format(path=written))
     elif refused_out is not None:
         print(_("没有未导入的行，未写出 {path}").format(path=refused_out))
+    return EXIT_OK
+
+
+# --- login accounts -------------------------------------------------------------------------
+
+ROLE_CHOICES = {"village": "village_officer", "township": "township_staff", "county": "county_staff",
+                "admin": "admin"}
+
+
+def _add_user_commands(commands: Any) -> None:
+    user = commands.add_parser("user", help=_("登录账户：添加、列出、改密码、停用、解锁"))
+    user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True,
+                                        parser_class=ChineseArgumentParser)
+    add = user_commands.add_parser("add", help=_("添加账户（管理员）；密码取自环境变量 LIAISON_NEW_PASSWORD 或在终端输入两次"))
+    add.add_argument("username", metavar="USERNAME", help=_("登录名"))
+    add.add_argument("--name", required=True, metavar="名称", help=_("姓名（显示名）"))
+    add.add_argument("--role", required=True, choices=list(ROLE_CHOICES),
+                     help=_("village：村（社区）专职委员；township：乡镇工作人员；county：县残联工作人员；admin：管理员"))
+    add.add_argument("--area", action="append", default=[], metavar="CODE",
+                     help=_("负责地区的区划代码（可多次给出）：专职委员给村，乡镇给乡镇，县残联给县或不给"))
+    add.set_defaults(handler=cmd_user_add)
+    lst = user_commands.add_parser("list", help=_("列出账户（管理员）"))
+    lst.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    lst.set_defaults(handler=cmd_user_list)
+    passwd = user_commands.add_parser("passwd", help=_("修改本人密码；管理员给出 USERNAME 时重设他人密码"))
+    passwd.add_argument("username", metavar="USERNAME", nargs="?", help=_("要重设密码的账户（默认：本人）"))
+    passwd.set_defaults(handler=cmd_user_passwd)
+    for name, help_text, handler in (
+        ("disable", _("停用账户（管理员）"), cmd_user_disable),
+        ("enable", _("重新启用账户（管理员）"), cmd_user_enable),
+        ("unlock", _("解除因密码错误造成的锁定（管理员）"), cmd_user_unlock),
+    ):
+        sub = user_commands.add_parser(name, help=help_text)
+        sub.add_argument("username", metavar="USERNAME")
+        sub.set_defaults(handler=handler)
+    init = user_commands.add_parser("init-admin", help=_("建立第一个管理员账户（工作区还没有管理员时）"))
+    init.add_argument("username", metavar="USERNAME", help=_("登录名"))
+    init.add_argument("--name", required=True, metavar="名称", help=_("姓名（显示名）"))
+    init.set_defaults(handler=cmd_user_init_admin)
+
+
+def _new_password() -> str:
+    import getpass
+    import os
+
+    password = os.environ.get(NEW_PASSWORD_ENV)
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise LiaisonError(_("需要新密码：请在终端中运行以输入，或设置环境变量 {env}").format(env=NEW_PASSWORD_ENV))
+    first = getpass.getpass(_("新密码（至少 8 个字符）："))
+    if getpass.getpass(_("再输入一次：")) != first:
+        raise LiaisonError(_("两次输入的密码不一致"))
+    return first
+
+
+def _user_named(uow, username: str):  # type: ignore[no-untyped-def]
+    from liaison.core.errors import NotFoundError
+    from liaison.core.services.accounts import find_user
+
+    user = find_user(uow, username)
+    if user is None:
+        raise NotFoundError(_("找不到登录名为 {name} 的账户").format(name=username.strip()))
+    return user
+
+
+def _refuse_without_admin(uow) -> None:  # type: ignore[no-untyped-def]
+    from liaison.core.services.accounts import needs_first_admin
+
+    if needs_first_admin(uow):
+        raise LiaisonError(_("该工作区还没有管理员账户：请先用 liaison user init-admin 建立"))
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from liaison.core.enums import UserRole, label
+    from liaison.core.services.accounts import create_user
+    from liaison.core.services.areas import get_area_by_code
+
+    ws, actor = _open_as(args)
+    try:
+        with ws.uow() as uow:
+            _refuse_without_admin(uow)
+            _require_admin(actor)
+            area_ids = [get_area_by_code(uow, code).id for code in args.area]
+            role = UserRole(ROLE_CHOICES[args.role])
+            password = _new_password()
+            user = create_user(uow, actor, username=args.username, display_name=args.name, role=role,
+                               password=password, area_ids=area_ids)
+            uow.commit()
+    finally:
+        ws.close()
+    print(_("已添加账户 {u}（{n}，{r}）").format(u=user.username, n=user.display_name, r=label(role)))
+    return EXIT_OK
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from liaison.cli.output import print_json, print_table
+    from liaison.core.services.accounts import list_users
+
+    ws, actor = _open_as(args)
+    try:
+        with ws.uow() as uow:
+            users = list_users(uow, actor)
+    finally:
+        ws.close()
+    if args.json:
+        print_json([{"username": u.username, "display_name": u.display_name, "role": u.role.value,
+                     "role_label": u.role_label, "areas": list(u.area_names), "active": u.active,
+                     "has_password": u.has_password,
+                     "locked_until": u.locked_until.isoformat() if u.locked_until else None,
+                     "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None}
+                    for u in users])
+        return EXIT_OK
+    if not users:
+        print(_("还没有账户"))
+        return EXIT_OK
+    print_table(
+        [_("登录名"), _("姓名"), _("角色"), _("负责地区"), _("状态"), _("上次登录（UTC）")],
+        [(u.username, u.display_name, u.role_label, "、".join(u.area_names) or _("整个工作区"),
+          _("已停用") if not u.active else _("已锁定") if u.locked_until else
+          _("无密码") if not u.has_password else _("正常"),
+          u.last_login_at.isoformat(" ", "minutes") if u.last_login_at else "")
+         for u in users],
+    )
+    return EXIT_OK
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    from liaison.core.services.accounts import change_password, normalize_username, reset_password
+
+    ws = _open(args)
+    try:
+        actor, password = _login(ws, args)
+        with ws.uow() as uow:
+            if args.username is None or normalize_username(args.username) == actor.username:
+                if password is None:
+                    raise LiaisonError(_("该工作区还没有登录账户，没有可修改的密码"))
+                change_password(uow, actor, password, _new_password())
+                whose = actor.username
+            else:
+                _refuse_without_admin(uow)
+                _require_admin(actor)
+                user = _user_named(uow, args.username)
+                reset_password(uow, actor, user.id, _new_password())
+                whose = user.username
+            uow.commit()
+    finally:
+        ws.close()
+    print(_("账户 {u} 的密码已修改").format(u=whose))
+    return EXIT_OK
+
+
+def _set_active(args: argparse.Namespace, active: bool) -> int:
+    from liaison.core.services.accounts import update_user
+
+    ws, actor = _open_as(args)
+    try:
+        with ws.uow() as uow:
+            _refuse_without_admin(uow)
+            _require_admin(actor)
+            user = _user_named(uow, args.username)
+            update_user(uow, actor, user.id, active=active)
+            uow.commit()
+    finally:
+        ws.close()
+    print((_("已启用账户 {u}") if active else _("已停用账户 {u}")).format(u=user.username))
+    return EXIT_OK
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    return _set_active(args, False)
+
+
+def cmd_user_enable(args: argparse.Namespace) -> int:
+    return _set_active(args, True)
+
+
+def cmd_user_unlock(args: argparse.Namespace) -> int:
+    from liaison.core.services.accounts import unlock
+
+    ws, actor = _open_as(args)
+    try:
+        with ws.uow() as uow:
+            _refuse_without_admin(uow)
+            _require_admin(actor)
+            user = _user_named(uow, args.username)
+            unlock(uow, actor, user.id)
+            uow.commit()
+    finally:
+        ws.close()
+    print(_("已解除账户 {u} 的锁定").format(u=user.username))
+    return EXIT_OK
+
+
+def cmd_user_init_admin(args: argparse.Namespace) -> int:
+    """The first administrator: needs no login, since nobody could log in as one yet."""
+    from liaison.core.services.accounts import create_first_admin, needs_first_admin
+
+    ws = _open(args)
+    try:
+        with ws.uow() as uow:
+            if not needs_first_admin(uow):
+                raise LiaisonError(_("该工作区已有管理员账户；新账户请由管理员用 liaison user add 添加"))
+            user = create_first_admin(uow, ws.system_actor, username=args.username, display_name=args.name,
+                                      password=_new_password())
+            uow.commit()
+    finally:
+        ws.close()
+    print(_("已建立管理员账户 {u}（{n}）").format(u=user.username, n=user.display_name))
     return EXIT_OK

@@ -20,6 +20,7 @@ from bisect import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import cache
 from itertools import accumulate
 from typing import Any
 
@@ -45,7 +46,7 @@ from liaison.core.enums import (
 )
 from liaison.core.errors import LiaisonError
 from liaison.core.i18n import _
-from liaison.core.models import Base, Person
+from liaison.core.models import Area, Base, Person
 from liaison.core.models.base import uuid7_int
 from liaison.core.pinyin import name_sort_key
 from liaison.core.rules.cadence import CadenceRule, cadence_for
@@ -68,6 +69,32 @@ HISTORY_YEARS = 3
 # the county the program builds when someone chooses demo data on the welcome screen
 PROGRAM_DEMO_PERSONS = 2000
 PROGRAM_DEMO_SEED = 1
+
+# Login accounts of the demo county, one per role, all with this password (shown on the
+# welcome page: the demo holds no real data).
+DEMO_PASSWORD = "demo1234"
+DEMO_FIRST_VILLAGE = "两家子村"  # not a name the generator makes (两 is not in PLACE_FIRST)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    display_name: str
+    role: UserRole
+    area_name: str  # the area it is bound to ("" for the administrator: the whole workspace)
+
+    @property
+    def role_label(self) -> str:
+        return label(self.role)
+
+
+DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
+    DemoAccount("admin", "管理员", UserRole.ADMIN, ""),
+    DemoAccount("county", "赵淑芬", UserRole.COUNTY_STAFF, COUNTY_NAME),
+    DemoAccount("town01", "孙建国", UserRole.TOWNSHIP_STAFF, "桦皮厂镇"),
+    DemoAccount("v0001", "刘桂英", UserRole.VILLAGE_OFFICER, DEMO_FIRST_VILLAGE),
+)
+_DEMO_LOGINS = {a.username: a for a in DEMO_ACCOUNTS}
 
 TOWNSHIP_NAMES = [
     "桦皮厂镇", "左家镇", "孤店子镇", "两家子满族乡", "土城子渔楼村乡", "九站街道", "新地号街道",
@@ -217,6 +244,7 @@ class _Builder:
             [68, 14, 15, 3],
         )
         self.used_ids: set[str] = set()
+        self.password_hash = demo_password_hash()
 
     # --- low-level helpers ---------------------------------------------------------------
 
@@ -299,11 +327,13 @@ class _Builder:
                 village_id = self.uuid()
                 suffix = "社区" if town_name.endswith("街道") else "村"
                 village_name = self.place_name(names_used, suffix)
+                if village_no == 1:
+                    village_name = DEMO_FIRST_VILLAGE  # named on the welcome page's account list
                 self.add("area", cols, (village_id, self.stamp(start), self.stamp(start), 1, self.device,
                                         f"{town_code}{v + 1:03d}", village_name, AreaLevel.VILLAGE.value,
                                         town_id))
                 officer = self.person_name(Sex.FEMALE if rng.random() < 0.6 else Sex.MALE)
-                self.user(f"v{village_no:04d}", officer, UserRole.VILLAGE_OFFICER, village_id, start)
+                officer = self.user(f"v{village_no:04d}", officer, UserRole.VILLAGE_OFFICER, village_id, start)
                 homes.append((village_id, village_name, officer))
                 self.village_ids.append(village_id)
                 if suffix == "村":
@@ -323,11 +353,22 @@ class _Builder:
                 used.add(name)
                 return name
 
-    def user(self, username: str, display: str, role: UserRole, area_id: str, day: date) -> None:
+    USER_COLS = SYNC + ("username", "display_name", "role", "active", "password_hash", "failed_logins")
+
+    def user(self, username: str, display: str, role: UserRole, area_id: str | None, day: date) -> str:
+        """Add an account; the demo's login accounts get their fixed name and the demo password
+        (the generated name is still drawn, so the rest of the county stays the same). Returns
+        the display name used."""
+        login = _DEMO_LOGINS.get(username)
+        if login is not None:
+            display = login.display_name
         user_id, *rest = self.synced(day)
-        self.add("app_user", self.SYNC + ("username", "display_name", "role", "active"),
-                 (user_id, *rest, username, display, role.value, 1))
-        self.add("user_area", ("user_id", "area_id"), (user_id, area_id))
+        self.add("app_user", self.USER_COLS,
+                 (user_id, *rest, username, display, role.value, 1,
+                  self.password_hash if login is not None else None, 0))
+        if area_id is not None:
+            self.add("user_area", ("user_id", "area_id"), (user_id, area_id))
+        return display
 
     def person_name(self, sex: Sex) -> str:
         rng = self.rng
@@ -878,6 +919,8 @@ class _Builder:
         self.needs: list[tuple[str, str, NeedKind, NeedStatus, date, date, PersonFacts]] = []
         self.build_visits()
         self.build_cases()
+        # last, so that its id does not shift the seeded stream the county is drawn from
+        self.user("admin", "", UserRole.ADMIN, None, self.today)
         self.flush()
 
 
@@ -902,6 +945,15 @@ def _record_demo_event(cursor: Any, event: dict[str, Any]) -> None:
                    (audit.HEAD_ID, event["seq"], digest, count + 1))
 
 
+@cache
+def demo_password_hash() -> str:
+    """DEMO_PASSWORD hashed once per process (scrypt is slow on purpose; the demo has four
+    accounts and tests build many demos)."""
+    from liaison.core.services.accounts import hash_password
+
+    return hash_password(DEMO_PASSWORD)
+
+
 def build_demo(
     engine: Engine,
     rules: RuleConfig,
@@ -920,6 +972,8 @@ def build_demo(
     with engine.connect() as conn:
         if conn.scalar(select(func.count()).select_from(Person)):
             raise DemoError(_("该工作区已有人员档案，演示数据只能生成在空的工作区（请用 --db 指定一个新文件）"))
+        if conn.scalar(select(func.count()).select_from(Area)):
+            raise DemoError(_("该工作区已经建立（已有地区和账户），演示数据只能生成在空的工作区（请用 --db 指定一个新文件）"))
     report = progress or (lambda _msg: None)
     tables = Base.metadata.tables
     raw = engine.raw_connection()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QGroupBox,
     QLabel,
+    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -57,6 +58,12 @@ class WelcomeDialog(QDialog):
             field.setMinimumWidth(field.fontMetrics().horizontalAdvance("0" * 24))
             self.form.add(key, _(SETUP_LABELS[key]), field)
         self.form.add("officer_name", _(SETUP_LABELS["officer_name"]), TextField())
+        # the officer's login, and the administrator's password (the account is named "admin")
+        for key in ("officer_username", "officer_password", "admin_password"):
+            field = TextField()
+            if key.endswith("_password"):
+                field.setEchoMode(QLineEdit.EchoMode.Password)
+            self.form.add(key, _(SETUP_LABELS[key]), field)
         inner.addWidget(self.form)
         self.message = QLabel()
         self.message.setWordWrap(True)

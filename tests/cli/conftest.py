@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from liaison.cli.main import run_cli
+from liaison.core.demo import DEMO_PASSWORD
 
 DEMO_TODAY = "2026-11-25"
 DEMO_PERSONS = 300
@@ -27,11 +28,19 @@ FOLDER_VARS = {
 }
 
 
+# the demo county's administrator (the demo has login accounts, so every command needs one)
+LOGIN_ENV = {"LIAISON_USER": "admin", "LIAISON_PASSWORD": DEMO_PASSWORD}
+
+
 def private_env(mp: pytest.MonkeyPatch, base: Path) -> None:
-    """Point every per-user folder at `base` and forget the user's LIAISON_DB."""
+    """Point every per-user folder at `base`, forget the user's LIAISON_DB and log in as the
+    demo's administrator."""
     for var, sub in FOLDER_VARS.items():
         mp.setenv(var, str(base / sub))
     mp.delenv("LIAISON_DB", raising=False)
+    mp.delenv("LIAISON_NEW_PASSWORD", raising=False)
+    for var, value in LOGIN_ENV.items():
+        mp.setenv(var, value)
 
 
 @contextlib.contextmanager
@@ -87,17 +96,15 @@ class Demo:
         return copy_db(self.path, dest)
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    """`liaison --db X --today 2026-11-25 demo --persons 300 --seed 3`, once per module."""
-    base = tmp_path_factory.mktemp("cli-demo")
+def make_demo(base: Path, persons: int = DEMO_PERSONS) -> Demo:
+    """`liaison --db X --today 2026-11-25 demo --persons N --seed 3` in `base`."""
     path = base / "demo.db"
     out, err = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as mp, restored_logging():
         private_env(mp, base)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = run_cli(["--db", str(path), "--today", DEMO_TODAY, "demo",
-                            "--persons", str(DEMO_PERSONS), "--seed", "3"])
+                            "--persons", str(persons), "--seed", "3"])
     assert code == 0, err.getvalue()
     conn = sqlite3.connect(path)
     try:
@@ -113,6 +120,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
         for r in rows
     ]
     return Demo(path, out.getvalue(), people)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """The demo county, built once per module."""
+    return make_demo(tmp_path_factory.mktemp("cli-demo"))
 
 
 def _uuid(value: str) -> str:

@@ -7,7 +7,7 @@ import random
 import shutil
 import uuid
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,24 +17,30 @@ from liaison.bootstrap import Workspace, open_workspace
 from liaison.core import db
 from liaison.core.demo import (
     CATEGORY_WEIGHTS,
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
     PROGRAM_DEMO_PERSONS,
     PROGRAM_DEMO_SEED,
     DemoError,
     build_demo,
 )
 from liaison.core.enums import (
+    AreaLevel,
     ContactMode,
     DeviceStep,
     ModificationStage,
     NeedStatus,
     ReferralServiceKind,
     ReferralState,
+    UserRole,
     VisitKind,
+    label,
 )
-from liaison.core.models import Person
+from liaison.core.models import Person, User
 from liaison.core.rules.certificate import check_certificate_number
 from liaison.core.rules.idnumber import parse_id_number
 from liaison.core.rules.workflows import DEVICE_STATE
+from liaison.core.services import accounts, areas
 from liaison.core.services.modifications import NEED_STATUS_IN_STAGE
 from liaison.core.services.persons import PersonInput, search_terms, validate_person
 from liaison.core.services.tasks import TaskKind, work_queue
@@ -357,3 +363,49 @@ def test_a_tiny_demo_is_still_a_whole_county(template_db, tmp_path, persons):
         assert db.check(ws.engine).ok
     finally:
         ws.close()
+
+
+def test_demo_refuses_a_workspace_already_set_up(template_db, tmp_path):
+    ws = new_workspace(template_db, tmp_path / "village.db")
+    try:
+        with ws.uow() as uow:
+            areas.create_area(uow, ws.system_actor, code="220202", name="昌邑区", level=AreaLevel.COUNTY)
+            uow.commit()
+        with pytest.raises(DemoError, match="已经建立"):
+            build_demo(ws.engine, ws.rules, ws.device_id, persons=10, seed=1, today=TODAY)
+        assert scalar_rows(ws, "SELECT count(*) FROM app_user") == [0]
+    finally:
+        ws.close()
+
+
+# --- login accounts ----------------------------------------------------------------------------
+
+
+def test_the_demo_accounts_log_in_with_the_demo_password_and_their_scope(demo):
+    with demo.uow() as uow:
+        assert accounts.has_login_accounts(uow) and not accounts.needs_first_admin(uow)
+        directory = areas.area_directory(uow)
+        hashes = set(uow.session.scalars(select(User.password_hash).where(User.password_hash.is_not(None))))
+    assert len(hashes) == 1  # hashed once, reused
+    assert [a.username for a in DEMO_ACCOUNTS] == ["admin", "county", "town01", "v0001"]
+    for account in DEMO_ACCOUNTS:
+        actor = accounts.authenticate(demo.uow, account.username, DEMO_PASSWORD, device_id=demo.device_id,
+                                      now=datetime(2026, 11, 25, 8))
+        assert (actor.role, actor.display_name) == (account.role, account.display_name)
+        assert account.role_label == label(account.role)
+        if account.role is UserRole.ADMIN:
+            assert actor.scope_area_ids is None and account.area_name == ""
+        else:
+            (area_id,) = actor.scope_area_ids
+            assert directory[area_id].name == account.area_name
+    # the other generated accounts cannot log in
+    with pytest.raises(accounts.AuthError):
+        accounts.authenticate(demo.uow, "v0002", DEMO_PASSWORD, device_id=demo.device_id)
+
+
+def test_the_first_village_officer_is_the_visitor_of_its_visits(demo):
+    officer = next(a for a in DEMO_ACCOUNTS if a.role is UserRole.VILLAGE_OFFICER)
+    rows = scalar_rows(demo, "SELECT DISTINCT v.visitor_name FROM visit v JOIN person p ON p.id = v.person_id"
+                             " JOIN area a ON a.id = p.area_id LEFT JOIN area up ON up.id = a.parent_id"
+                             f" WHERE a.name = '{officer.area_name}' OR up.name = '{officer.area_name}'")
+    assert officer.display_name in rows

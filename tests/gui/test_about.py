@@ -105,7 +105,8 @@ def test_reached_from_the_help_menu(qtbot, workspace, gui_settings, folders, qap
         officer = workspace_service.setup_village_workspace(uow, workspace.system_actor, workspace_service.VillageSetup(
             county_code="220202", county_name="昌邑区", township_code="220202100",
             township_name="桦皮厂镇", village_code="220202100001", village_name="两家子村",
-            officer_name="李秀梅"))
+            officer_name="李秀梅", officer_username="lixm", officer_password="village-pass-1",
+            admin_password="admin-pass-1"))
         uow.commit()
     window = MainWindow(GuiContext(workspace, officer, gui_settings, clock=lambda: TODAY))
     qtbot.addWidget(window)

@@ -12,6 +12,7 @@ VALUES = {
     "township_name": "桦皮厂镇", "township_code": "220202100",
     "village_name": "两家子村", "village_code": "220202100001",
     "officer_name": "李秀梅",
+    "officer_username": "lixm", "officer_password": "village-pass-1", "admin_password": "admin-pass-1",
 }
 
 

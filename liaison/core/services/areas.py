@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from liaison.core.enums import AreaLevel, label
-from liaison.core.errors import DuplicateError, NotFoundError, ValidationError
+from liaison.core.errors import DuplicateError, NotFoundError, ScopeError, ValidationError
 from liaison.core.i18n import _
 from liaison.core.models import Area
 from liaison.core.services import audit
-from liaison.core.services.context import Actor, allowed_area_ids
+from liaison.core.services.context import Actor, allowed_area_ids, ensure_area_in_scope
 from liaison.core.uow import UnitOfWork
 
 # Statistical division codes: 6-digit county, 3 more per township and village; groups add 3.
@@ -88,6 +88,11 @@ def create_area(
             errors["code"] = _("代码应以上级地区代码 {parent} 开头").format(parent=parent.code)
     if errors:
         raise ValidationError(errors, {"name": _("名称"), "code": _("区划代码"), "parent": _("上级地区")})
+    # a new area lies inside its parent: the parent must be the actor's; a county, the whole workspace
+    if parent is not None:
+        ensure_area_in_scope(uow, actor, parent.id)
+    elif actor.scope_area_ids is not None:
+        raise ScopeError(_("只有县残联或管理员可以建立县（区）"))
     existing = uow.session.scalar(select(Area).where(Area.code == code))
     if existing is not None:
         raise DuplicateError(
@@ -163,9 +168,15 @@ def list_areas(uow: UnitOfWork, actor: Actor) -> list[AreaInfo]:
     return sorted(visible, key=lambda a: a.code)
 
 
-def resolve_area_filter(uow: UnitOfWork, code: str | None) -> frozenset[uuid.UUID] | None:
-    """An area code given on the command line or in a filter → that area and all below it."""
+def resolve_area_filter(
+    uow: UnitOfWork, code: str | None, actor: Actor | None = None
+) -> frozenset[uuid.UUID] | None:
+    """An area code given on the command line or in a filter → that area and all below it.
+    With `actor`, an area outside the actor's scope is refused (ScopeError) rather than
+    quietly giving nothing."""
     if not code:
         return None
     area = get_area_by_code(uow, code)
+    if actor is not None:
+        ensure_area_in_scope(uow, actor, area.id)
     return frozenset(subtree_ids(uow.session, [area.id]))

@@ -16,7 +16,7 @@ from liaison.core.enums import AreaLevel, PersonStatus, UserRole
 from liaison.core.errors import LiaisonError, ValidationError
 from liaison.core.i18n import _
 from liaison.core.models import Area, Person, User, UserArea
-from liaison.core.services import areas, audit, settings
+from liaison.core.services import accounts, areas, settings
 from liaison.core.services.context import Actor, restrict_to_scope
 from liaison.core.uow import UnitOfWork
 
@@ -30,6 +30,9 @@ SETUP_LABELS = {
     "village_code": "村（社区）代码",
     "village_name": "村（社区）名称",
     "officer_name": "专职委员姓名",
+    "officer_username": "登录名",
+    "officer_password": "密码",
+    "admin_password": "管理员密码",
 }
 
 
@@ -42,6 +45,9 @@ class VillageSetup:
     village_code: str
     village_name: str
     officer_name: str
+    officer_username: str
+    officer_password: str
+    admin_password: str
 
 
 def is_empty(uow: UnitOfWork) -> bool:
@@ -50,14 +56,16 @@ def is_empty(uow: UnitOfWork) -> bool:
 
 
 def setup_village_workspace(uow: UnitOfWork, actor: Actor, setup: VillageSetup) -> Actor:
-    """Create the area chain and the officer; returns the officer as the acting user."""
+    """Create the area chain, the administrator account and the officer's account; returns the
+    officer as the acting user. Nothing is written when any field is wrong."""
     if not is_empty(uow):
         raise LiaisonError(_("该工作区已经建立，不能再次初始化"))
     officer = setup.officer_name.strip()
     if not officer:
-        raise ValidationError.single("officer_name", _("不能为空"), _(SETUP_LABELS["officer_name"]))
+        raise _setup_error("officer_name", _("不能为空"))
     if len(officer) > 50:
-        raise ValidationError.single("officer_name", _("不能超过 50 个字"), _(SETUP_LABELS["officer_name"]))
+        raise _setup_error("officer_name", _("不能超过 50 个字"))
+    _check_setup_logins(uow, setup)
     steps = (
         ("county", AreaLevel.COUNTY, setup.county_code, setup.county_name, None),
         ("township", AreaLevel.TOWNSHIP, setup.township_code, setup.township_name, setup.county_code),
@@ -77,22 +85,47 @@ def setup_village_workspace(uow: UnitOfWork, actor: Actor, setup: VillageSetup) 
             }
             raise ValidationError(errors, {k: _(SETUP_LABELS.get(k, k)) for k in errors}) from None
     village = created["village"]
-    user = User(
-        username="officer",
-        display_name=officer,
-        role=UserRole.VILLAGE_OFFICER,
-        origin_device=actor.device_id,
-    )
-    uow.session.add(user)
-    uow.session.flush()
-    uow.session.add(UserArea(user_id=user.id, area_id=village.id))
-    audit.record_created(uow.session, actor, user, ("username", "display_name", "role"))
+    user = _create_accounts(uow, actor, setup, officer, village)
     settings.put_setting(uow.session, settings.WORKSPACE_NAME,
                          f"{setup.township_name.strip()}{setup.village_name.strip()}")
     settings.put_setting(uow.session, settings.HOME_AREA_ID, str(village.id))
     settings.put_setting(uow.session, CURRENT_USER_ID, str(user.id))
     uow.session.flush()
     return actor_for_user(uow, user.id, actor.device_id)
+
+
+def _setup_error(field: str, message: str) -> ValidationError:
+    return ValidationError.single(field, message, _(SETUP_LABELS[field]))
+
+
+def _check_setup_logins(uow: UnitOfWork, setup: VillageSetup) -> None:
+    """The officer's login name and both passwords, checked before anything is created and
+    reported under the form's own field names."""
+    username = accounts.normalize_username(setup.officer_username)
+    if username == accounts.ADMIN_USERNAME:
+        raise _setup_error("officer_username", _("“{name}”留给管理员账户，请换一个").format(name=username))
+    checks = (
+        ("officer_username", lambda: accounts.check_username(uow, setup.officer_username)),
+        ("officer_password", lambda: accounts.check_password_rules(setup.officer_password, username)),
+        ("admin_password",
+         lambda: accounts.check_password_rules(setup.admin_password, accounts.ADMIN_USERNAME)),
+    )
+    for field, check in checks:
+        try:
+            check()
+        except ValidationError as exc:
+            raise _setup_error(field, next(iter(exc.errors.values()))) from None
+    if setup.admin_password == setup.officer_password:
+        raise _setup_error("admin_password", _("不能与专职委员的密码相同"))
+
+
+def _create_accounts(uow: UnitOfWork, actor: Actor, setup: VillageSetup, officer: str, village: Area) -> User:
+    """The administrator (whole workspace) and the officer (this village), both able to log in."""
+    accounts.create_first_admin(uow, actor, username=accounts.ADMIN_USERNAME, display_name=_("管理员"),
+                                password=setup.admin_password)
+    return accounts.create_user(uow, actor, username=setup.officer_username, display_name=officer,
+                                role=UserRole.VILLAGE_OFFICER, password=setup.officer_password,
+                                area_ids=[village.id])
 
 
 def actor_for_user(uow: UnitOfWork, user_id: uuid.UUID, device_id: str) -> Actor:

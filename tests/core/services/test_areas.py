@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from liaison.core.enums import AreaLevel
-from liaison.core.errors import DuplicateError, NotFoundError, ValidationError
+from liaison.core.errors import DuplicateError, NotFoundError, ScopeError, ValidationError
 from liaison.core.models import Area
 from liaison.core.services import areas, audit
 from tests.core.services.helpers import count_rows
@@ -270,3 +270,23 @@ def test_an_unknown_parent_does_not_also_complain_about_the_code_prefix(workspac
             uow, actor, code="220209900", name="新镇", level=AreaLevel.TOWNSHIP, parent_code="220299"
         )
     assert set(info.value.errors) == {"parent"}
+
+
+def test_an_area_filter_outside_the_actors_scope_is_refused(workspace, area_tree, officer):
+    """The officer of 前进村 asking for 两家子村 (or the township above) is told no, not shown an empty list."""
+    with workspace.uow() as uow:
+        assert areas.resolve_area_filter(uow, "220202100002", officer) == {area_tree.other_village}
+        for code in ("220202100001", "220202100"):
+            with pytest.raises(ScopeError):
+                areas.resolve_area_filter(uow, code, officer)
+
+
+def test_an_officer_adds_areas_only_inside_the_village(workspace, area_tree, officer):
+    with workspace.uow() as uow:
+        areas.create_area(uow, officer, code="220202100002001", name="一组", level=AreaLevel.GROUP,
+                          parent_code="220202100002")
+        with pytest.raises(ScopeError):
+            areas.create_area(uow, officer, code="220202100001002", name="二组", level=AreaLevel.GROUP,
+                              parent_code="220202100001")
+        with pytest.raises(ScopeError):
+            areas.create_area(uow, officer, code="220203", name="船营区", level=AreaLevel.COUNTY)

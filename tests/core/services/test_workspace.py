@@ -16,7 +16,8 @@ SETUP = service.VillageSetup(
     county_code="220202", county_name="昌邑区",
     township_code="220202100", township_name="桦皮厂镇",
     village_code="220202100001", village_name="两家子村",
-    officer_name="李秀梅",
+    officer_name="李秀梅", officer_username="lixm", officer_password="village-pass-1",
+    admin_password="admin-pass-1",
 )
 
 
