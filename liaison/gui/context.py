@@ -27,6 +27,9 @@ class GuiContext:
     settings: GuiSettings
     clock: Callable[[], date] = date.today
     events: DataEvents = field(default_factory=DataEvents)
+    # daily and on-exit backups (liaison.gui.backups.AutoBackup); the test suite's windows,
+    # opened and closed by the hundred, switch them off unless backups are what is tested
+    auto_backups: bool = True
 
     def today(self) -> date:
         return self.clock()

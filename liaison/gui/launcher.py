@@ -14,20 +14,28 @@ from PySide6.QtCore import QEventLoop, Qt
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 from liaison.bootstrap import Workspace, open_workspace
-from liaison.core.db import DB_ENV_VAR, default_database_path, resolve_database_url
+from liaison.core.db import DB_ENV_VAR, default_database_path, resolve_database_url, sqlite_path
 from liaison.core.demo import PROGRAM_DEMO_PERSONS, PROGRAM_DEMO_SEED
 from liaison.core.errors import LiaisonError
 from liaison.core.i18n import _
 from liaison.core.progress import Cancelled, reporter
+from liaison.core.services.context import Actor
 from liaison.core.services.workspace import (
     VillageSetup,
     is_empty,
     setup_village_workspace,
-    workspace_actor,
+    workspace_name,
 )
 from liaison.gui.app import apply_font_scale
 from liaison.gui.context import GuiContext
 from liaison.gui.dialogs import Message
+from liaison.gui.login import (
+    FirstAdminDialog,
+    LoginDialog,
+    RecoveryCodeDialog,
+    RecoveryEntryDialog,
+    demo_login_hint,
+)
 from liaison.gui.ops import describe_error, run_in_background, wait_for_background_work
 from liaison.gui.settings import GuiSettings
 from liaison.gui.welcome import WelcomeDialog
@@ -103,12 +111,31 @@ class Launcher:
             return None
         return self.open(url)
 
-    @staticmethod
-    def _workspace(url: str) -> tuple[Workspace | None, bool]:
+    def _ask_passphrase(self, new: bool) -> str:
+        """The key file's passphrase (machines without a system keyring)."""
+        from liaison.core.secrets import SecretError
+        from liaison.gui.exchange_dialogs import PassphraseDialog
+
+        answer = PassphraseDialog.ask(None, new)
+        if answer is None:
+            raise SecretError(_("没有输入口令，无法打开加密的数据库"))
+        return answer
+
+    def _workspace(self, url: str) -> tuple[Workspace | None, bool]:
         """The opened workspace and whether it is still empty; (None, False) when it cannot
-        be opened (the reason has been shown)."""
+        be opened (the reason has been shown). A database whose key this computer has lost
+        is opened with its recovery code."""
+        from liaison.core.dbkey import KeyMissingError
+
         try:
-            ws = open_workspace(url)
+            ws = open_workspace(url, ask_passphrase=self._ask_passphrase)
+        except KeyMissingError:
+            path = str(sqlite_path(url) or url)
+            opened = RecoveryEntryDialog.ask(path, lambda code: open_workspace(
+                url, ask_passphrase=self._ask_passphrase, recovery_code=code))
+            if not isinstance(opened, Workspace):
+                return None, False
+            ws = opened
         except LiaisonError as exc:
             Message.show_error(None, exc.message)
             return None, False
@@ -119,17 +146,28 @@ class Launcher:
         ws, empty = self._workspace(url)
         if ws is None:
             return None
+        actor: Actor | None = None
         if empty:
-            choice = WelcomeDialog.ask(None, create=lambda setup: self._create(ws, setup))
+            created: dict[str, Actor] = {}
+            choice = WelcomeDialog.ask(None, create=lambda setup: created.update(actor=self._create(ws, setup)))
             if choice is None:
                 ws.close()
                 return None
             if choice.demo:
                 ws.close()
                 return self.open_demo()
-        return self._show(ws, url)
+            actor = created.get("actor")
+            self._show_recovery_code(ws)
+        if actor is None:
+            actor = self._login(ws)
+        if actor is None:
+            ws.close()
+            return None
+        return self._show(ws, url, actor)
 
     def open_demo(self) -> QWidget | None:
+        from liaison.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+
         url = demo_database_url()
         ws, empty = self._workspace(url)
         if ws is None:
@@ -137,18 +175,45 @@ class Launcher:
         if empty and not build_demo_with_progress(None, ws):
             ws.close()
             return None
-        return self._show(ws, url)
+        actor = self._login(ws, hint=demo_login_hint(DEMO_ACCOUNTS, DEMO_PASSWORD))
+        if actor is None:
+            ws.close()
+            return None
+        return self._show(ws, url, actor)
 
-    def _create(self, ws: Workspace, setup: VillageSetup) -> None:
+    def _create(self, ws: Workspace, setup: VillageSetup) -> Actor:
         with ws.uow() as uow:
-            setup_village_workspace(uow, ws.system_actor, setup)
+            actor = setup_village_workspace(uow, ws.system_actor, setup)
             uow.commit()
+        self.settings.last_username = setup.officer_username
+        return actor
 
-    def _show(self, ws: Workspace, url: str) -> QWidget:
+    def _show_recovery_code(self, ws: Workspace) -> None:
+        """Once, right after the village workspace is set up: the code that reopens the
+        encrypted database after a reinstall."""
+        code = ws.recovery_code()
+        if code is None:  # not an encrypted file (a server database)
+            return
+        with ws.uow() as uow:
+            name = workspace_name(uow)
+        RecoveryCodeDialog.show_code(None, code, workspace=name, path=str(sqlite_path(ws.url) or ws.url))
+
+    def _login(self, ws: Workspace, *, hint: str | None = None) -> Actor | None:
+        """The first administrator where there is none yet, then the login."""
+        from liaison.core.services.accounts import needs_first_admin
+
+        with ws.uow() as uow:
+            first = needs_first_admin(uow)
+        if first and not FirstAdminDialog.ask(ws):
+            return None
+        actor = LoginDialog.ask(ws, username=self.settings.last_username, hint=hint)
+        if actor is not None:
+            self.settings.last_username = actor.username
+        return actor
+
+    def _show(self, ws: Workspace, url: str, actor: Actor) -> QWidget:
         from liaison.gui.main_window import MainWindow
 
-        with ws.uow() as uow:
-            actor = workspace_actor(uow, ws.system_actor)
         ctx = GuiContext(ws, actor, self.settings)
         self.settings.last_workspace = url
         window = MainWindow(ctx, self)

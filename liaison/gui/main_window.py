@@ -93,6 +93,12 @@ class MainWindow(QMainWindow):
             self._fit_to_screen()
         ctx.events.changed.connect(lambda _kind: self.update_counts())
         self.update_counts()
+        from liaison.gui.backups import AutoBackup
+        from liaison.gui.idle_lock import IdleLock
+
+        self.idle_lock = IdleLock(ctx, ctx.settings.idle_lock_minutes, parent=self)
+        self.auto_backup = AutoBackup(ctx, parent=self)
+        self._backup_on_exit = True
 
     # --- building ----------------------------------------------------------------------------
 
@@ -142,11 +148,17 @@ class MainWindow(QMainWindow):
         assert isinstance(settings, SettingsPage)
         settings.switch_requested.connect(self._switch_workspace)
         settings.font_scale.value_changed.connect(self._fit_navigation)
+        settings.lock_requested.connect(self.lock)
+        settings.idle_minutes_changed.connect(lambda minutes: self.idle_lock.set_minutes(minutes))
+        settings.restored.connect(self._reopen_after_restore)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         files = bar.addMenu(_("文件(&F)"))
         self._action(files, _("设置(&S)"), None, lambda: self.show_page("settings"))
+        files.addSeparator()
+        self._action(files, _("锁定(&L)"), QKeySequence("Ctrl+L"), self.lock)
+        self._action(files, _("注销，换一个用户登录(&O)"), None, self.log_out)
         files.addSeparator()
         self._action(files, _("退出(&X)"), QKeySequence("Ctrl+Q"), self.close)
         people = bar.addMenu(_("档案(&P)"))
@@ -249,6 +261,21 @@ class MainWindow(QMainWindow):
                 o=counts.get(DueState.OVERDUE, 0), d=counts.get(DueState.DUE, 0))
         self.status_counts.setText(text)
 
+    def lock(self) -> None:
+        self.idle_lock.lock()
+
+    def log_out(self) -> None:
+        """Close this window (asking about unsaved forms) and show the login again."""
+        if self.launcher is not None:
+            self.launcher.switch(self.ctx.workspace.url)
+
+    def _reopen_after_restore(self) -> None:
+        # the database now holds the restored state: nothing of the old session may linger,
+        # and there is nothing new to back up on the way out
+        self._backup_on_exit = False
+        if self.launcher is not None:
+            self.launcher.switch(self.ctx.workspace.url)
+
     def _switch_workspace(self, path: str) -> None:
         if self.launcher is None:
             return
@@ -265,4 +292,10 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.ctx.settings.save_window_geometry(self.saveGeometry())
+        self.idle_lock.stop()
+        if self._backup_on_exit:
+            from liaison.gui.ops import wait_for_background_work
+
+            wait_for_background_work()  # a daily backup may still be running
+            self.auto_backup.on_exit()
         event.accept()

@@ -1,4 +1,5 @@
-"""First run: create this village's workspace, or look around in demo data."""
+"""First run: create this village's workspace with its officer's and administrator's
+accounts, or look around in demo data."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QGroupBox,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -20,6 +20,11 @@ from liaison.core.errors import LiaisonError, ValidationError
 from liaison.core.i18n import _
 from liaison.core.services.workspace import SETUP_LABELS, VillageSetup
 from liaison.gui.fields import FormGrid, TextField
+from liaison.gui.login import password_field
+
+PASSWORD_FIELDS = frozenset({"officer_password", "officer_again", "admin_password", "admin_again"})
+# typed twice to catch a slip; only the first one goes to the service
+REPEAT_FIELDS = frozenset({"officer_again", "admin_again"})
 
 
 @dataclass(frozen=True)
@@ -58,13 +63,17 @@ class WelcomeDialog(QDialog):
             field.setMinimumWidth(field.fontMetrics().horizontalAdvance("0" * 24))
             self.form.add(key, _(SETUP_LABELS[key]), field)
         self.form.add("officer_name", _(SETUP_LABELS["officer_name"]), TextField())
-        # the officer's login, and the administrator's password (the account is named "admin")
-        for key in ("officer_username", "officer_password", "admin_password"):
-            field = TextField()
-            if key.endswith("_password"):
-                field.setEchoMode(QLineEdit.EchoMode.Password)
-            self.form.add(key, _(SETUP_LABELS[key]), field)
+        self.form.add("officer_username", _(SETUP_LABELS["officer_username"]), TextField())
+        self.form.fields["officer_username"].setPlaceholderText(_("登录时用，如 zhangsan"))  # type: ignore[attr-defined]
+        self.form.add("officer_password", _("密码"), password_field())
+        self.form.add("officer_again", _("再输入一次密码"), password_field())
+        self.form.add("admin_password", _("管理员密码"), password_field())
+        self.form.add("admin_again", _("再输入一次管理员密码"), password_field())
+        accounts_note = QLabel(_("专职委员每天用自己的登录名和密码登录。另建一个管理员账户（登录名 admin），"
+                                 "用来管理账户、重设忘记的密码和恢复备份。密码都至少 8 个字符。"))
+        accounts_note.setWordWrap(True)
         inner.addWidget(self.form)
+        inner.addWidget(accounts_note)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.hide()
@@ -84,17 +93,23 @@ class WelcomeDialog(QDialog):
         self.create_button.clicked.connect(self.accept_setup)
         self.demo_button.clicked.connect(self.accept_demo)
 
+    def _text(self, key: str) -> str:
+        text = self.form.fields[key].text()  # type: ignore[attr-defined]
+        return text if key in PASSWORD_FIELDS else text.strip()
+
     def setup_values(self) -> VillageSetup:
-        value = {k: (self.form.fields[k].text().strip()) for k in self.form.fields}  # type: ignore[attr-defined]
-        return VillageSetup(**value)
+        return VillageSetup(**{k: self._text(k) for k in self.form.fields if k not in REPEAT_FIELDS})
 
     def accept_setup(self) -> None:
         setup = self.setup_values()
-        missing = {k: _("不能为空") for k, v in setup.__dict__.items() if not v}
+        problems = {k: _("不能为空") for k, v in setup.__dict__.items() if not v}
+        for first, again in (("officer_password", "officer_again"), ("admin_password", "admin_again")):
+            if first not in problems and self._text(first) != self._text(again):
+                problems[again] = _("两次输入的密码不一致")
         self.form.clear_errors()
         self.message.hide()
-        if missing:
-            (self.form.set_errors(missing) or self).setFocus()
+        if problems:
+            (self.form.set_errors(problems) or self).setFocus()
             return
         if self._create is not None:
             try:

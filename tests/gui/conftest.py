@@ -82,7 +82,7 @@ def gui_settings(tmp_path: Path) -> GuiSettings:
 @pytest.fixture
 def ctx(workspace, actor, gui_settings, qapp):  # type: ignore[no-untyped-def]
     """A window context over an empty workspace, acting as the local administrator, on TODAY."""
-    yield GuiContext(workspace, actor, gui_settings, clock=lambda: TODAY)
+    yield GuiContext(workspace, actor, gui_settings, clock=lambda: TODAY, auto_backups=False)
     # background searches must finish before the workspace fixture closes the database
     wait_for_background_work()
     qapp.processEvents()

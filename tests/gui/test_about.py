@@ -108,7 +108,7 @@ def test_reached_from_the_help_menu(qtbot, workspace, gui_settings, folders, qap
             officer_name="李秀梅", officer_username="lixm", officer_password="village-pass-1",
             admin_password="admin-pass-1"))
         uow.commit()
-    window = MainWindow(GuiContext(workspace, officer, gui_settings, clock=lambda: TODAY))
+    window = MainWindow(GuiContext(workspace, officer, gui_settings, clock=lambda: TODAY, auto_backups=False))
     qtbot.addWidget(window)
     window.show()
     help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "帮助(&H)")

@@ -84,7 +84,7 @@ def files(monkeypatch: pytest.MonkeyPatch) -> Files:
 
 def gui(site: Site, tmp_path: Path, name: str, actor: Actor | None = None) -> GuiContext:
     return GuiContext(site.ws, actor or site.ws.system_actor, GuiSettings(tmp_path / f"{name}.ini"),
-                      clock=lambda: TODAY)
+                      clock=lambda: TODAY, auto_backups=False)
 
 
 def open_page(qtbot: Any, ctx: GuiContext) -> ExchangePage:

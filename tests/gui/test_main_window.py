@@ -43,7 +43,7 @@ def officer_ctx(workspace, gui_settings, qapp):
         officer = workspace_service.setup_village_workspace(uow, workspace.system_actor, SETUP)
         uow.commit()
     clock = {"today": TODAY}
-    ctx = GuiContext(workspace, officer, gui_settings, clock=lambda: clock["today"])
+    ctx = GuiContext(workspace, officer, gui_settings, clock=lambda: clock["today"], auto_backups=False)
     ctx.test_clock = clock  # type: ignore[attr-defined]
     yield ctx
     from liaison.gui.ops import wait_for_background_work
@@ -270,7 +270,7 @@ def test_the_demo_workspace_acts_for_the_whole_county(qtbot, workspace, gui_sett
     with workspace.uow() as uow:
         actor = workspace_service.workspace_actor(uow, workspace.system_actor)
     assert actor.scope_area_ids is None
-    ctx = GuiContext(workspace, actor, gui_settings, clock=lambda: TODAY)
+    ctx = GuiContext(workspace, actor, gui_settings, clock=lambda: TODAY, auto_backups=False)
     win = MainWindow(ctx)
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: win.pages["queue"].queue is not None, timeout=5000)

@@ -1,4 +1,5 @@
-"""设置: font size (applies at once and is remembered), and which workspace is open."""
+"""设置: font size (applies at once and is remembered), which workspace is open, the account
+(password, idle lock, the administrator's account list) and the backups."""
 
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ from PySide6.QtWidgets import (
 )
 
 from liaison.core.db import sqlite_path
-from liaison.core.enums import label
+from liaison.core.enums import UserRole, label
 from liaison.core.i18n import _
 from liaison.core.services.workspace import workspace_name
 from liaison.gui.app import apply_font_scale
+from liaison.gui.backups import BackupBox
 from liaison.gui.context import GuiContext
+from liaison.gui.dialogs import Message
 from liaison.gui.fields import ChoiceField, FormGrid
-from liaison.gui.settings import FONT_SCALES
+from liaison.gui.settings import FONT_SCALES, IDLE_LOCK_CHOICES
 
 
 class WorkspaceFile:
@@ -43,6 +46,10 @@ class WorkspaceFile:
 class SettingsPage(QWidget):
     # a file path for another workspace, or "" for the demo data
     switch_requested = Signal(str)
+    lock_requested = Signal()
+    idle_minutes_changed = Signal(int)
+    # the database was replaced by a backup: the window must reopen the workspace
+    restored = Signal()
 
     def __init__(self, ctx: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,12 +91,54 @@ class SettingsPage(QWidget):
         buttons.addStretch(1)
         space_layout.addLayout(buttons)
         layout.addWidget(space)
+
+        security = QGroupBox(_("账户与安全"))
+        security_layout = QVBoxLayout(security)
+        security_form = FormGrid()
+        self.idle_minutes = ChoiceField([(m, _("{m} 分钟").format(m=m)) for m in IDLE_LOCK_CHOICES])
+        self.idle_minutes.set_value(ctx.settings.idle_lock_minutes)
+        security_form.add("idle_minutes", _("无操作后锁定"), self.idle_minutes)
+        security_layout.addWidget(security_form)
+        account_buttons = QHBoxLayout()
+        self.password_button = QPushButton(_("修改我的密码…"))
+        self.lock_button = QPushButton(_("立即锁定（Ctrl+L）"))
+        self.accounts_button = QPushButton(_("管理账户…"))
+        self.accounts_button.setVisible(ctx.actor.role == UserRole.ADMIN)
+        for button in (self.password_button, self.lock_button, self.accounts_button):
+            account_buttons.addWidget(button)
+        account_buttons.addStretch(1)
+        security_layout.addLayout(account_buttons)
+        layout.addWidget(security)
+
+        self.backups = BackupBox(ctx)
+        self.backups.restored.connect(self.restored)
+        layout.addWidget(self.backups)
         layout.addStretch(1)
 
         self.font_scale.value_changed.connect(self.change_font_scale)
         self.demo_button.clicked.connect(lambda: self.switch_requested.emit(""))
         self.open_button.clicked.connect(self._open_file)
         self.new_button.clicked.connect(self._new_file)
+        self.idle_minutes.value_changed.connect(self._change_idle_minutes)
+        self.password_button.clicked.connect(self._change_password)
+        self.lock_button.clicked.connect(self.lock_requested)
+        self.accounts_button.clicked.connect(self._manage_accounts)
+
+    def _change_idle_minutes(self) -> None:
+        minutes = self.idle_minutes.value()
+        self.ctx.settings.idle_lock_minutes = minutes
+        self.idle_minutes_changed.emit(minutes)
+
+    def _change_password(self) -> None:
+        from liaison.gui.accounts import PasswordDialog
+
+        if PasswordDialog.ask(self.ctx, self):
+            Message.show_info(self, _("密码已修改，下次登录请用新密码。"))
+
+    def _manage_accounts(self) -> None:
+        from liaison.gui.accounts import AccountsDialog
+
+        AccountsDialog.show_for(self.ctx, self)
 
     def change_font_scale(self) -> None:
         scale = self.font_scale.value()
