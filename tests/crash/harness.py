@@ -3,7 +3,7 @@ then open the workspace and check that nothing committed is missing and nothing 
 
     python -m tests.crash.harness prepare DIR [--people N]      # template workspaces and a package
     python -m tests.crash.harness lane DIR JOBS.json RESULTS.jsonl  # run kills (mode, seed) in order
-    python -m tests.crash.harness replay DIR MODE SEED           # one kill, its files kept
+    python -m tests.crash.harness replay DIR MODE SEED           # one kill (preparing DIR if new)
 
 Templates are built once and copied for every kill (a whole folder: database, key file). The
 killed process is forked from the lane process, which has imported everything already, so a
@@ -349,7 +349,8 @@ class Lane:
             outcome.problems.append(f"import after the kill: {again.status} ({again.message}), expected {expected}")
         counts = table_counts(ws.engine)
         if counts != self.after["import"]:
-            outcome.problems.append(f"after the re-import the hub holds {self._counts_state(counts, 'import', 'hub_counts')}")
+            held = self._counts_state(counts, "import", "hub_counts")
+            outcome.problems.append(f"after the re-import the hub holds {held}")
         third = exchange.import_package(ws, store, self.package, accept_device=self.manifest["fingerprint"],
                                         today=child.TODAY)
         if third.status != "already-imported" or table_counts(ws.engine) != counts:
@@ -423,6 +424,7 @@ def main(argv: list[str]) -> None:
     p.add_argument("root", type=Path)
     p.add_argument("mode", choices=MODES)
     p.add_argument("seed", type=int)
+    p.add_argument("--people", type=int, default=1000, help="when DIR is not prepared yet")
     args = parser.parse_args(argv)
     if args.command == "prepare":
         prepare(args.root, args.people)
@@ -432,6 +434,8 @@ def main(argv: list[str]) -> None:
         work.mkdir(exist_ok=True)
         run_lane(args.root, jobs, args.results, work)
     else:
+        if not (args.root / "manifest.json").exists():
+            prepare(args.root, args.people)
         work = args.root / "replay"
         work.mkdir(exist_ok=True)
         outcome = Lane(args.root, work).kill_once(args.mode, args.seed)
