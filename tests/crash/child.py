@@ -4,8 +4,9 @@ One status byte (offset 0 of the --status file, written with pwrite so it surviv
 the page cache) tells the harness where the process was when it died:
 
     "-"  not started yet (the harness writes it)
-    "B"  busy, outside any unit of work (between saves; before the import or export begins)
-    "T"  inside a unit of work: a transaction is open
+    "B"  busy, outside the operation (between saves; before the import or export begins)
+    "T"  inside the operation with no write pending (reading, checking, encrypting, committing)
+    "W"  inside a transaction that has written and not yet committed (set by engine events)
     "J"  save only: committed, the journal line not yet written
     "D"  import or export returned (the process exits right after)
 
@@ -27,6 +28,8 @@ import random
 import sys
 from datetime import date, timedelta
 from pathlib import Path
+
+from sqlalchemy import Engine, event
 
 from liaison.bootstrap import Workspace, open_workspace
 from liaison.core.enums import ContactMode, NeedKind, VisitKind
@@ -61,9 +64,27 @@ def visit_input(person_id: object, n: int) -> visits.VisitInput:
 class Status:
     def __init__(self, path: Path) -> None:
         self._fd = os.open(path, os.O_WRONLY)
+        self.phase = b"-"
 
     def __call__(self, phase: bytes) -> None:
-        os.pwrite(self._fd, phase, 0)
+        if phase != self.phase:
+            os.pwrite(self._fd, phase, 0)
+            self.phase = phase
+
+    def watch_writes(self, engine: Engine) -> None:
+        """"W" from the first statement that writes until the transaction ends."""
+
+        def before_execute(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            if self.phase == b"T" and statement.lstrip()[:6].upper() not in ("SELECT", "PRAGMA"):
+                self(b"W")
+
+        def ended(_conn: object) -> None:
+            if self.phase == b"W":
+                self(b"T")
+
+        event.listen(engine, "before_cursor_execute", before_execute)
+        event.listen(engine, "commit", ended)
+        event.listen(engine, "rollback", ended)
 
 
 def _url(path: str) -> str:
@@ -127,6 +148,7 @@ def run(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     status = Status(args.status)
     ws = open_workspace(_url(args.db))
+    status.watch_writes(ws.engine)
     status(b"B")
     if args.mode == "save":
         run_save(ws, args.journal, status, args.seed)

@@ -151,8 +151,12 @@ class Outcome:
     notes: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def mid_transaction(self) -> bool:
-        return self.phase == "T" and not self.completed
+    def landed(self) -> str:
+        """mid (a transaction had written, not committed), operation (inside the operation, no
+        write pending), between (between saves, before the operation), after (it had returned)."""
+        if self.completed or self.phase == "D":
+            return "after"
+        return {"W": "mid", "T": "operation"}.get(self.phase, "between")
 
 
 class Lane:
@@ -405,7 +409,7 @@ def run_lane(root: Path, jobs: list[tuple[str, int]], results: Path, work: Path)
     with open(results, "a", encoding="utf-8") as out:
         for mode, seed in jobs:
             outcome = lane.kill_once(mode, seed)
-            out.write(json.dumps({**asdict(outcome), "mid_transaction": outcome.mid_transaction,
+            out.write(json.dumps({**asdict(outcome), "landed": outcome.landed,
                                   "span": round(lane.spans[mode], 3)}, ensure_ascii=False) + "\n")
             out.flush()
 

@@ -51,23 +51,16 @@ def plan(kills: int, seed: int) -> list[list[tuple[str, int]]]:
     return [jobs[lane::LANES] for lane in range(LANES)]
 
 
-def where(outcome: dict[str, Any]) -> str:
-    """mid (a transaction was open), between (before the operation or between saves), after
-    (the operation had returned)."""
-    if outcome["completed"] or outcome["phase"] == "D":
-        return "after"
-    return "mid" if outcome["phase"] == "T" else "between"
-
-
 def summarize(outcomes: list[dict[str, Any]], seed: int, seconds: float, cpu_seconds: float,
               package_records: int) -> dict[str, Any]:
     modes: dict[str, Any] = {}
     for mode in MODES:
         mine = [o for o in outcomes if o["mode"] == mode]
-        landed = Counter(where(o) for o in mine)
+        landed = Counter(o["landed"] for o in mine)
         entry: dict[str, Any] = {
             "kills": len(mine),
             "mid_transaction": landed["mid"],
+            "in_operation_no_write_pending": landed["operation"],
             "between": landed["between"],
             "after_completion": landed["after"],
             "failures": sum(1 for o in mine if o["problems"]),
@@ -136,5 +129,7 @@ def test_sigkill_during_save_import_and_export_loses_nothing(tmp_path: Path) -> 
         f" — replay: python -m tests.crash.harness replay DIR {o['mode']} {o['seed']}" for o in failed)
     for mode, entry in summary["modes"].items():
         if entry["kills"] >= 12:
-            # the kills must really land inside transactions, or the harness proves nothing
-            assert entry["mid_transaction"] >= entry["kills"] // 4, (mode, entry)
+            # the kills must really land inside the operations, or the harness proves nothing
+            assert entry["mid_transaction"] + entry["in_operation_no_write_pending"] >= entry["kills"] // 2, entry
+            if mode != "export":  # an export writes to its database only briefly, at each end
+                assert entry["mid_transaction"] >= entry["kills"] // 4, (mode, entry)
