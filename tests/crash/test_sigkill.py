@@ -126,7 +126,8 @@ def test_sigkill_during_save_import_and_export_loses_nothing(tmp_path: Path) -> 
     failed = [o for o in outcomes if o["problems"]]
     assert not failed, "\n".join(
         f"{o['mode']} seed {o['seed']} (delay {o['delay']} s, phase {o['phase']}): {'; '.join(o['problems'])}"
-        f" — replay: python -m tests.crash.harness replay DIR {o['mode']} {o['seed']}" for o in failed)
+        f" — replay: python -m tests.crash.harness replay DIR {o['mode']} {o['seed']} --people {PEOPLE}"
+        for o in failed)
     for mode, entry in summary["modes"].items():
         if entry["kills"] >= 12:
             # the kills must really land inside the operations, or the harness proves nothing
