@@ -151,11 +151,12 @@ def export_changes(
     identity = load_identity(store, "device", ws.device_id, create=False)
     if identity is None:
         raise SyncError(_("找不到本设备的密钥（密钥库或密钥文件）；请重新加入县级数据中心"))
+    seq = _reserve_seq(ws)
+    renamed: list[Path] = []
     with ws.uow() as uow:
         session = uow.session
         acked = settings.get_setting(session, ACKED)
         since = datetime.fromisoformat(acked) if acked else None
-        seq = int(settings.get_setting(session, NEXT_SEQ) or 1)
         area_code = settings.get_setting(session, AREA)
         reply_seq = int(settings.get_setting(session, REPLY_SEQ) or 0)
         counts: dict[str, int] = {}
@@ -197,20 +198,49 @@ def export_changes(
                     yield name, encoded
 
         estimate = sum(counts.values()) * 400 + (1 << 20)
-        path, header = write_package(
-            out_dir, sender=identity, recipient=hub, kind="changes", seq=seq,
-            fields={"area_code": area_code, "schema": db.HEAD_REVISION, "acked_reply_seq": reply_seq,
-                    "watermark": newest.isoformat() if newest else None},
-            records=records(), counts=counts, file_stem=f"liaison-{ws.device_id[:8]}-{seq:05d}",
-            check_space=free_space_check(estimate),
-        )
+        try:
+            path, header = write_package(
+                out_dir, sender=identity, recipient=hub, kind="changes", seq=seq,
+                fields={"area_code": area_code, "schema": db.HEAD_REVISION, "acked_reply_seq": reply_seq,
+                        "watermark": newest.isoformat() if newest else None},
+                records=records(), counts=counts, file_stem=f"liaison-{ws.device_id[:8]}-{seq:05d}",
+                check_space=free_space_check(estimate), on_renamed=renamed.append,
+            )
+        except BaseException:
+            if not renamed:  # no file ever carried the number (cancelled, stick full …)
+                _release_seq(ws, seq)
+            raise
         # what the county now has of each person, to tell its later changes from ours
         remember_bases(session, "person", [(pid, _decoded_person(values, ids)) for pid, values in sent_people])
         session.add(SyncPackage(package_id=header.package_id, direction="out", kind="changes", peer_id=hub.owner_id,
                                 seq=seq, file_name=path.name, counts=counts, watermark=newest, status="written"))
-        settings.put_setting(session, NEXT_SEQ, seq + 1)
         uow.commit()
     return ExportResult(path, seq, counts, header.package_id)
+
+
+def _reserve_seq(ws: Workspace) -> int:
+    """The export's number, spent in a commit of its own before any file carries it.
+
+    Killed after its package got its final name but before the export was recorded, a device
+    would otherwise give the same number to the next export, with other content: that export
+    then collides with the file left on the stick, and were the left-over file imported, the
+    county would refuse the second as a replay while its acknowledgement of the number let the
+    device forget changes only the second one carried. A spent number shows at the county as
+    a gap, which costs nothing: every package carries all changes not yet acknowledged."""
+    with ws.uow() as uow:
+        seq = int(settings.get_setting(uow.session, NEXT_SEQ) or 1)
+        settings.put_setting(uow.session, NEXT_SEQ, seq + 1)
+        uow.commit()
+    return seq
+
+
+def _release_seq(ws: Workspace, seq: int) -> None:
+    """Give the number back when no file under it was ever renamed into place (unless another
+    export took the next one meanwhile)."""
+    with ws.uow() as uow:
+        if int(settings.get_setting(uow.session, NEXT_SEQ) or 1) == seq + 1:
+            settings.put_setting(uow.session, NEXT_SEQ, seq)
+            uow.commit()
 
 
 # --- import (county ← device, device ← county) ----------------------------------------------------

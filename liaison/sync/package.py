@@ -172,8 +172,12 @@ def write_package(
     counts: dict[str, int],
     file_stem: str,
     check_space: Callable[[Path], None] | None = None,
+    on_renamed: Callable[[Path], object] | None = None,
 ) -> tuple[Path, Header]:
-    """Encrypt, sign and write one package; returns its path once read back and checked."""
+    """Encrypt, sign and write one package; returns its path once read back and checked.
+
+    `on_renamed` is called the moment the file has its final name: from then on a complete
+    package may exist even if this call fails (the read-back, say, on a stick pulled out)."""
     if not out_dir.is_dir():
         raise LiaisonError(_("文件夹不存在：{p}").format(p=out_dir))
     if check_space is not None:
@@ -219,6 +223,8 @@ def write_package(
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, final)
+        if on_renamed is not None:
+            on_renamed(final)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise LiaisonError(_("写入 {p} 失败：{e}（U 盘是否已拔出或已满？）").format(p=final.name, e=exc)) from exc

@@ -7,9 +7,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from liaison.core.enums import ContactMode, NeedKind, VisitKind
+from liaison.core.errors import LiaisonError
 from liaison.core.services import persons, visits
 from liaison.core.services.areas import get_area_by_code
 from liaison.core.services.sync_apply import open_conflicts, open_duplicates, resolve_conflict
@@ -216,3 +218,39 @@ def test_an_institution_code_the_county_gives_another_institution_is_refused(cou
     assert result.status == "failed"
     assert any("定点机构编码 JG001 已被“县康复中心”使用" in o.detail for o in result.report.errors)
     assert counts(county) == before
+
+
+def test_an_export_killed_after_its_file_appeared_does_not_give_its_number_again(county, village, tmp_path,
+                                                                                 monkeypatch):
+    """Found by the SIGKILL harness (tests/crash): the package had its final name, the export was
+    not yet recorded, and the next export wanted the same name (and number) for other content."""
+    pid = add_person(village)
+    stick = tmp_path / "stick"
+    stick.mkdir()
+
+    def killed(*_args: Any, **_kw: Any) -> None:
+        raise KeyboardInterrupt  # stands for the process dying between the file and the commit
+
+    monkeypatch.setattr(exchange, "remember_bases", killed)
+    try:
+        exchange.export_changes(village.ws, village.store, stick)
+    except KeyboardInterrupt:
+        pass
+    monkeypatch.undo()
+    left = stick / f"liaison-{village.ws.device_id[:8]}-00001.lpkg"
+    assert left.exists()
+    add_visit(village, pid)
+    second = export(village, stick)
+    assert second.seq == 2 and second.counts["person"] == 1 and second.counts["visit"] == 1
+    # the county may get the left-over file first: it is a valid subset, then the full one follows
+    assert import_at(county, left, accept_device=fingerprint(village)).status == "imported"
+    result = import_at(county, second.path)
+    assert result.status == "imported" and result.gap == []
+    assert counts(county)["visit"] == 1
+
+
+def test_an_export_that_wrote_no_file_gives_its_number_back(county, village, tmp_path):
+    add_person(village)
+    with pytest.raises(LiaisonError, match="文件夹不存在"):
+        exchange.export_changes(village.ws, village.store, tmp_path / "no-such-stick")
+    assert export(village, tmp_path / "stick").seq == 1
