@@ -300,7 +300,8 @@ def measure_sync(path: Path, figures: Figures) -> None:
     import sqlite3
     import tempfile
 
-    from liaison.sync import exchange, secrets
+    from liaison.core import secrets
+    from liaison.sync import exchange
 
     secrets.keyring_usable = lambda: False  # keys in passphrase files, as on a headless machine
     os.environ.setdefault(secrets.PASSPHRASE_ENV, "bench passphrase")

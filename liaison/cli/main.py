@@ -750,7 +750,7 @@ def _ask_passphrase(new: bool) -> str:
     import getpass
 
     if not sys.stdin.isatty():
-        from liaison.sync.secrets import PASSPHRASE_ENV
+        from liaison.core.secrets import PASSPHRASE_ENV
 
         raise LiaisonError(_("本机没有可用的系统密钥库，需要口令：请设置环境变量 {env}").format(env=PASSPHRASE_ENV))
     first = getpass.getpass(_("设置保护密钥的口令（至少 8 个字符）：") if new else _("请输入保护密钥的口令："))

@@ -22,7 +22,8 @@ from liaison.gui.main_window import MainWindow
 from liaison.gui.pages import exchange as exchange_page
 from liaison.gui.pages.exchange import ExchangePage
 from liaison.gui.settings import GuiSettings
-from liaison.sync import exchange, secrets
+from liaison.core import secrets
+from liaison.sync import exchange
 from liaison.sync.keys import load_identity
 from tests.gui.conftest import TODAY
 from tests.sync.conftest import OTHER_VILLAGE, VILLAGE, Site, make_site  # noqa: F401 - a fixture

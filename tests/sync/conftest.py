@@ -18,7 +18,8 @@ import pytest
 from liaison.bootstrap import Workspace, open_workspace
 from liaison.core.enums import AreaLevel
 from liaison.core.services import areas
-from liaison.sync import exchange, secrets
+from liaison.core import secrets
+from liaison.sync import exchange
 
 AREAS = [
     ("220202", "昌邑区", AreaLevel.COUNTY, None),

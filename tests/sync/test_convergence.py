@@ -75,7 +75,7 @@ def round_trip(county: Site, village: Site, folder: Path, accept: str | None = N
 @given(changes=edits)
 def test_random_edits_on_both_sides_converge_and_conflicts_are_surfaced(template_db, tmp_path_factory, changes,
                                                                        monkeypatch):
-    from liaison.sync import secrets
+    from liaison.core import secrets
 
     monkeypatch.setattr(secrets, "keyring_usable", lambda: False)
     monkeypatch.setenv(secrets.PASSPHRASE_ENV, "correct horse battery")

@@ -107,7 +107,7 @@ from liaison.sync.exchange import (
 )
 from liaison.sync.keys import Identity, load_identity
 from liaison.sync.package import Header, PackageRefused, peek_header
-from liaison.sync.secrets import SecretError, SecretStore
+from liaison.core.secrets import SecretError, SecretStore
 
 PACKAGES_SHOWN = 200  # the newest packages in the list
 TAB_LINES = 20  # the lists and the side-by-side view are at least this many text lines high

@@ -10,7 +10,7 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
-from liaison.sync import secrets
+from liaison.core import secrets
 from liaison.sync.keys import load_identity
 
 
