@@ -84,12 +84,18 @@ def connect_file(path: Path, key: bytes | None, *, salt: bytes | None = None,
     return conn
 
 
-# the key of each engine over an encrypted file, for the raw connections made beside it
-_ENGINE_KEYS: weakref.WeakKeyDictionary[Engine, bytes] = weakref.WeakKeyDictionary()
+# the key (and salt) of each engine over an encrypted file, for the raw connections made beside it
+_ENGINE_KEYS: weakref.WeakKeyDictionary[Engine, tuple[bytes, bytes | None]] = weakref.WeakKeyDictionary()
 
 
 def engine_key(engine: Engine) -> bytes | None:
-    return _ENGINE_KEYS.get(engine)
+    keyed = _ENGINE_KEYS.get(engine)
+    return None if keyed is None else keyed[0]
+
+
+def engine_salt(engine: Engine) -> bytes | None:
+    keyed = _ENGINE_KEYS.get(engine)
+    return None if keyed is None else keyed[1]
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
@@ -109,19 +115,22 @@ def create_db_engine(url: str, key: bytes | None = None, salt: bytes | None = No
     if path is not None:
         if not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-    if key is None:
+    if path is None:
+        if key is not None:
+            raise ValueError("only a SQLite file can be encrypted")
         engine = create_engine(url)
     else:
-        if path is None:
-            raise ValueError("only a SQLite file can be encrypted")
+        # SQLCipher's driver even for a plain file (an earlier version's): one kind of
+        # connection, so a backup can go from any workspace file to any other
         engine = create_engine(url, module=sqlcipher)
+    if key is not None:
         pragma = key_pragma(key, salt)
 
         def set_key(dbapi_connection: Any, _record: object) -> None:
             dbapi_connection.execute(pragma)
 
         event.listen(engine, "connect", set_key, insert=True)
-        _ENGINE_KEYS[engine] = key
+        _ENGINE_KEYS[engine] = (key, salt)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine
@@ -255,10 +264,11 @@ def sqlite_file_state(path: Path, key: bytes | None) -> tuple[str | None, bool] 
 
 def backup_sqlite_file(engine: Engine, dest: Path) -> Path:
     """A consistent copy through SQLite's online backup (safe while in WAL mode), encrypted
-    with the engine's key when it has one."""
+    with the engine's key and salt when it has them: a copy of the workspace in every way,
+    whose key the secret store finds as it finds the workspace's."""
     raw = engine.raw_connection()
     try:
-        target = connect_file(dest, engine_key(engine))
+        target = connect_file(dest, engine_key(engine), salt=engine_salt(engine))
         try:
             raw.driver_connection.backup(target)  # type: ignore[union-attr]
         finally:

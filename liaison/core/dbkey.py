@@ -41,6 +41,10 @@ class KeyMissingError(LiaisonError):
     """The file is encrypted and this machine's secret store has no key for it."""
 
 
+def key_missing() -> KeyMissingError:
+    return KeyMissingError(_("本机找不到该数据库的密钥（可能重装过系统或换了电脑）：请输入恢复码"))
+
+
 class RecoveryCodeError(LiaisonError):
     """The code is not a well-formed recovery code (a character mistyped or left out)."""
 
@@ -128,6 +132,18 @@ def stored_key(path: Path, store: SecretStore) -> bytes | None:
     return store.get(secret_name(file_header(path)))
 
 
+def connect_workspace_file(path: Path, *, ask_passphrase: Callable[[bool], str] | None = None,
+                           readonly: bool = False) -> sqlcipher.Connection:
+    """A raw DB-API connection to a workspace file, keyed from its secret store, for the
+    tools that work beside SQLAlchemy; KeyMissingError when the store has no key for it."""
+    key = None
+    if path.exists() and is_encrypted_file(path):
+        key = stored_key(path, store_for(path, ask_passphrase))
+        if key is None:
+            raise key_missing()
+    return db.connect_file(path, key, readonly=readonly)
+
+
 @dataclass(frozen=True)
 class DatabaseKey:
     key: bytes = field(repr=False)
@@ -153,12 +169,14 @@ def unlock(path: Path, *, ask_passphrase: Callable[[bool], str] | None = None,
         made = _new_key(store)
         encrypt_in_place(path, made.key, made.salt)
         return made
+    if path.stat().st_size % 512:  # every SQLite file is whole pages; this is some other file
+        raise DatabaseStateError(_("数据库文件已损坏或不是本程序的数据库：{path}").format(path=path))
     salt = file_header(path)
     key = store.get(secret_name(salt))
     if key is not None:
         return DatabaseKey(key, salt, store)
     if not recovery_code:
-        raise KeyMissingError(_("本机找不到该数据库的密钥（可能重装过系统或换了电脑）：请输入恢复码"))
+        raise key_missing()
     key = key_from_recovery_code(recovery_code)
     if not key_opens(path, key):
         raise WrongRecoveryCodeError(_(
