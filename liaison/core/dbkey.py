@@ -202,7 +202,7 @@ def _table_counts(conn: sqlcipher.Connection, schema: str = "main") -> dict[str,
     return {name: conn.execute(f'SELECT count(*) FROM {schema}."{name}"').fetchone()[0] for name in names}
 
 
-def encrypt_in_place(path: Path, key: bytes, salt: bytes) -> None:
+def encrypt_in_place(path: Path, key: bytes, salt: bytes, *, busy_timeout_ms: int = db.BUSY_TIMEOUT_MS) -> None:
     """Replace a plain SQLite file with an encrypted copy. A crash at any moment leaves either
     the plain file, whole, or the encrypted one, whole; no plain copy remains afterwards."""
     tmp = path.with_name(path.name + ".encrypting")
@@ -212,7 +212,7 @@ def encrypt_in_place(path: Path, key: bytes, salt: bytes) -> None:
     try:
         # everything into the main file, and out of WAL mode: this needs the only connection
         # to the file, so nobody is writing to it while it is copied
-        plain.execute(f"PRAGMA busy_timeout = {db.BUSY_TIMEOUT_MS}")
+        plain.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         plain.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         mode = plain.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
         if str(mode).lower() != "delete":
@@ -250,7 +250,7 @@ def encrypt_in_place(path: Path, key: bytes, salt: bytes) -> None:
         # the pre-upgrade copies of earlier versions were plain too
         if old_backup.is_file() and not is_encrypted_file(old_backup):
             try:
-                encrypt_in_place(old_backup, key, os.urandom(SALT_BYTES))
+                encrypt_in_place(old_backup, key, salt, busy_timeout_ms=busy_timeout_ms)  # the workspace's salt: its store finds the key
             except (LiaisonError, sqlcipher.Error, OSError) as exc:
                 log.warning("old backup %s left unencrypted: %s", old_backup, exc)
 
