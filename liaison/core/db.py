@@ -64,6 +64,10 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+# SQLCipher logs a wrong key to stderr on its own; we say what is wrong in words instead
+QUIET_CIPHER = "PRAGMA cipher_log_level = NONE"
+
+
 def key_pragma(key: bytes, salt: bytes | None = None) -> str:
     """SQLCipher's raw-key form (no PBKDF2: the key is random already); a salt is given only
     to create a file with a salt we chose, which names its key in the secret store."""
@@ -80,6 +84,7 @@ def connect_file(path: Path, key: bytes | None, *, salt: bytes | None = None,
     else:
         conn = sqlcipher.connect(str(path))
     if key is not None:
+        conn.execute(QUIET_CIPHER)
         conn.execute(key_pragma(key, salt))
     return conn
 
@@ -127,6 +132,7 @@ def create_db_engine(url: str, key: bytes | None = None, salt: bytes | None = No
         pragma = key_pragma(key, salt)
 
         def set_key(dbapi_connection: Any, _record: object) -> None:
+            dbapi_connection.execute(QUIET_CIPHER)
             dbapi_connection.execute(pragma)
 
         event.listen(engine, "connect", set_key, insert=True)
