@@ -53,13 +53,27 @@ def copy_workspace_file(source: Path, dest: Path, *, key_file: bool = False) -> 
             shutil.copyfile(side, dest.with_name(dest.name + suffix))
     key = key_of(source)
     if key is not None:
-        name = dbkey.secret_name(dbkey.file_header(dest))
-        store = PassphraseFileStore(key_file_for(dest), env_passphrase()) if key_file else dbkey.store_for(dest)
-        if store.get(name) is None:
-            store.put(name, key)
+        _store_key(dest, key, PassphraseFileStore(key_file_for(dest), env_passphrase()) if key_file
+                   else dbkey.store_for(dest))
     return dest
 
 
-def connect(path: Path):  # type: ignore[no-untyped-def]
-    """A raw DB-API connection to a workspace file, through its key."""
-    return db.connect_file(path, key_of(path))
+def add_key_file(path: Path) -> Path:
+    """Put the key of a workspace file in a passphrase key file next to it, for subprocesses
+    (which have no in-memory keyring; in-process opens then use that file too)."""
+    key = key_of(path)
+    assert key is not None, f"no key for {path}"
+    _store_key(path, key, PassphraseFileStore(key_file_for(path), env_passphrase()))
+    return path
+
+
+def _store_key(path: Path, key: bytes, store: PassphraseFileStore | dbkey.SecretStore) -> None:
+    name = dbkey.secret_name(dbkey.file_header(path))
+    if store.get(name) is None:
+        store.put(name, key)
+
+
+def connect(path: Path, *, key_from: Path | None = None):  # type: ignore[no-untyped-def]
+    """A raw DB-API connection to a workspace file, through its key (or the key of the
+    workspace `key_from`, for a backup kept beside it)."""
+    return db.connect_file(path, key_of(key_from or path))

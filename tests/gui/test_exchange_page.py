@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QDialog, QFileDialog, QPushButton, QWidget
 
+from liaison.core import secrets
 from liaison.core.enums import UserRole
 from liaison.core.services.areas import get_area_by_code
 from liaison.core.services.context import Actor
@@ -22,7 +23,6 @@ from liaison.gui.main_window import MainWindow
 from liaison.gui.pages import exchange as exchange_page
 from liaison.gui.pages.exchange import ExchangePage
 from liaison.gui.settings import GuiSettings
-from liaison.core import secrets
 from liaison.sync import exchange
 from liaison.sync.keys import load_identity
 from tests.gui.conftest import TODAY
