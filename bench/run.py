@@ -489,7 +489,7 @@ def render_report(figures: Figures) -> str:
         "decrypted, decompressed, parsed from JSON, decoded value by value (UUIDs, dates, enums),",
         "checked (dates, references, area scope; every person through the form's validation with",
         "pinyin search terms and an audit line) and inserted a batch at a time with executemany;",
-        "the raw sqlite3 figure inserts ready-made tuples of the same rows. Profiles show the time",
+        "the raw figure inserts ready-made tuples of the same rows into a database encrypted alike. Profiles show the time",
         "spread over JSON parsing, value decoding and re-encoding and the per-person checks, not in",
         "SQLite. What would close the gap: a positional (columnar) payload, validating the stored",
         "text forms without building Python objects, and parsing in a second process. Peak memory",
