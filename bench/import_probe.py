@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from liaison.bootstrap import open_workspace  # noqa: E402
-from liaison.sync import exchange, secrets  # noqa: E402
+from liaison.core import secrets  # noqa: E402
+from liaison.sync import exchange  # noqa: E402
 
 
 def main() -> None:

@@ -293,32 +293,35 @@ IMPORT_TABLES = ("institution", "person", "visit", "need", "follow_up", "modific
                  "rehab_referral", "case_event")
 
 
-def measure_sync(path: Path, figures: Figures) -> None:
+def measure_sync(path: Path, key: bytes, figures: Figures) -> None:
     """The whole county as one village-side package, imported at an empty county hub (in a
-    process of its own for its peak memory), against raw sqlite3 executemany of the same rows;
-    and an export of 10,000 changes."""
+    process of its own for its peak memory), against raw executemany of the same rows (into a
+    database encrypted alike); and an export of 10,000 changes."""
     import shutil
-    import sqlite3
     import tempfile
 
-    from liaison.sync import exchange, secrets
+    from liaison.core import db, dbkey
+    from liaison.sync import exchange
 
-    secrets.keyring_usable = lambda: False  # keys in passphrase files, as on a headless machine
-    os.environ.setdefault(secrets.PASSPHRASE_ENV, "bench passphrase")
     work = Path(tempfile.mkdtemp(prefix="liaison-sync-bench-", dir=CACHE))
     try:
         device_path, hub_path, raw_path = work / "device.db", work / "hub.db", work / "raw.db"
         shutil.copyfile(path, device_path)
-        conn = sqlite3.connect(device_path)
+        salt = dbkey.file_header(device_path)
+        dbkey.store_for(device_path).put(dbkey.secret_name(salt), key)  # the copy's key file
+        conn = db.connect_file(device_path, key)
         conn.execute("DELETE FROM setting WHERE key = 'device_id'")
         county_code = conn.execute("SELECT code FROM area WHERE parent_id IS NULL").fetchone()[0]
         conn.commit()
         conn.close()
+        keys = {}
         for target in (hub_path, raw_path):
-            open_workspace(f"sqlite:///{target}").close()
-            conn = sqlite3.connect(target)
+            made = open_workspace(f"sqlite:///{target}")
+            keys[target] = made.db_key
+            made.close()
+            conn = db.connect_file(target, keys[target])
             conn.execute("DELETE FROM setting WHERE key = 'device_id'")
-            conn.execute(f"ATTACH DATABASE '{device_path}' AS device")
+            conn.execute(f"ATTACH DATABASE '{device_path}' AS device KEY \"x'{key.hex()}'\"")
             conn.execute("INSERT INTO area SELECT * FROM device.area")
             conn.commit()
             conn.close()
@@ -357,9 +360,9 @@ def measure_sync(path: Path, figures: Figures) -> None:
         if probe["status"] != "imported":
             raise RuntimeError(f"bench import failed: {probe}")
 
-        # the limit: the same rows, inserted with plain sqlite3 executemany
-        source = sqlite3.connect(device_path)
-        target = sqlite3.connect(raw_path)
+        # the limit: the same rows, inserted with raw executemany
+        source = db.connect_file(device_path, key)
+        target = db.connect_file(raw_path, keys[raw_path])
         target.execute("PRAGMA journal_mode = WAL")
         target.execute("PRAGMA synchronous = NORMAL")
         target.execute("PRAGMA foreign_keys = ON")
@@ -487,7 +490,7 @@ def render_report(figures: Figures) -> str:
         "decrypted, decompressed, parsed from JSON, decoded value by value (UUIDs, dates, enums),",
         "checked (dates, references, area scope; every person through the form's validation with",
         "pinyin search terms and an audit line) and inserted a batch at a time with executemany;",
-        "the raw sqlite3 figure inserts ready-made tuples of the same rows. Profiles show the time",
+        "the raw figure inserts ready-made tuples of the same rows into a database encrypted alike. Profiles show the time",
         "spread over JSON parsing, value decoding and re-encoding and the per-person checks, not in",
         "SQLite. What would close the gap: a positional (columnar) payload, validating the stored",
         "text forms without building Python objects, and parsing in a second process. Peak memory",
@@ -559,17 +562,28 @@ def crash_section(r: dict[str, Any]) -> list[str]:
 
 
 def run(persons: int, samples: int, write: bool, gui: bool = True) -> Figures:
+    from liaison.core import secrets
+
     figures = Figures(persons)
-    ws, path = county(persons, figures)
+    keyring_usable = secrets.keyring_usable
+    # keys in passphrase files, as on a headless machine (and never in the runner's keyring)
+    secrets.keyring_usable = lambda: False  # type: ignore[assignment]
+    os.environ.setdefault(secrets.PASSPHRASE_ENV, "bench passphrase")
     try:
-        measure_search(ws, figures, samples)
-        measure_work_queue(ws, figures)
-        measure_person_file(ws, figures, samples)
-        measure_cases(ws, figures)
-        measure_monthly(ws, figures, CACHE / "reports")
+        ws, path = county(persons, figures)
+        key = ws.db_key
+        assert key is not None
+        try:
+            measure_search(ws, figures, samples)
+            measure_work_queue(ws, figures)
+            measure_person_file(ws, figures, samples)
+            measure_cases(ws, figures)
+            measure_monthly(ws, figures, CACHE / "reports")
+        finally:
+            ws.close()
+        measure_sync(path, key, figures)
     finally:
-        ws.close()
-    measure_sync(path, figures)
+        secrets.keyring_usable = keyring_usable  # type: ignore[assignment]
     if gui:
         measure_gui(path, figures, max(2, samples // 10))
     if write:

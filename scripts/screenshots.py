@@ -209,10 +209,11 @@ def shoot_exchange_page(app: QApplication, out: Path, suffix: str) -> None:
     side). Two small workspaces of their own; keys in passphrase files, as without a keyring."""
     from datetime import date
 
+    from liaison.core import secrets
     from liaison.core.enums import AreaLevel, ContactMode, NeedKind, VisitKind
     from liaison.core.services import areas, persons, visits
     from liaison.gui.pages.exchange import ExchangePage
-    from liaison.sync import exchange, secrets
+    from liaison.sync import exchange
     from liaison.sync.package import peek_header
     from tests.core.services.helpers import person_input
 

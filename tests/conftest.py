@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import os
-import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Subprocesses never touch the real keyring: their keys go to passphrase files. In-process
+# tests get the in-memory keyring below instead (keyring.set_keyring wins over this).
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
+import keyring  # noqa: E402
 import pytest  # noqa: E402
 
 from liaison.bootstrap import Workspace, open_workspace  # noqa: E402
 from liaison.core.enums import AreaLevel  # noqa: E402
 from liaison.core.services import areas  # noqa: E402
 from liaison.core.services.context import Actor  # noqa: E402
+from tests.dbfiles import TEST_PASSPHRASE, MemoryKeyring, copy_workspace_file  # noqa: E402
+
+os.environ.setdefault("LIAISON_PASSPHRASE", TEST_PASSPHRASE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Database keys of in-process tests live here: no scrypt on every workspace opened."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +47,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def workspace(template_db: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    path = tmp_path / "liaison.db"
-    shutil.copyfile(template_db, path)
+    path = copy_workspace_file(template_db, tmp_path / "liaison.db")
     ws = open_workspace(f"sqlite:///{path}")
     yield ws
     ws.close()

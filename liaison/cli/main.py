@@ -108,6 +108,19 @@ def build_parser() -> argparse.ArgumentParser:
     check = db_commands.add_parser("check", help=_("检查数据库完整性和版本"))
     check.add_argument("--json", action="store_true", help=_("输出 JSON"))
     check.set_defaults(handler=cmd_db_check)
+    recover = db_commands.add_parser("recover", help=_("用恢复码找回数据库密钥（重装系统或换电脑后）"))
+    recover.add_argument("--code", help=_("恢复码（也可用环境变量 LIAISON_RECOVERY_CODE，或在终端中输入）"))
+    recover.set_defaults(handler=cmd_db_recover)
+    db_commands.add_parser("backup", help=_("立即备份数据库（加密）")).set_defaults(handler=cmd_db_backup)
+    list_backups = db_commands.add_parser("backups", help=_("列出本工作区的备份，最新的在前"))
+    list_backups.add_argument("--json", action="store_true", help=_("输出 JSON"))
+    list_backups.set_defaults(handler=cmd_db_backups)
+    restore = db_commands.add_parser("restore", help=_("从备份恢复数据库（恢复前先备份当前数据）"))
+    which = restore.add_mutually_exclusive_group(required=True)
+    which.add_argument("file", nargs="?", type=Path, metavar="FILE", help=_("备份文件"))
+    which.add_argument("--latest", action="store_true", help=_("最新的备份"))
+    restore.add_argument("--yes", action="store_true", help=_("不再询问，直接恢复"))
+    restore.set_defaults(handler=cmd_db_restore)
 
     area = commands.add_parser("area", help=_("地区"))
     area_commands = area.add_subparsers(dest="area_command", metavar="ACTION", required=True,
@@ -335,11 +348,29 @@ def open_gui(args: argparse.Namespace) -> int:
 # --- commands -----------------------------------------------------------------------------
 
 
-def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+RECOVERY_CODE_ENV = "LIAISON_RECOVERY_CODE"
+
+
+def _open(args: argparse.Namespace, recovery_code: str | None = None):  # type: ignore[no-untyped-def]
     from liaison.bootstrap import open_workspace
     from liaison.core.db import resolve_database_url
+    from liaison.core.dbkey import KeyMissingError
 
-    return open_workspace(resolve_database_url(args.db))
+    try:
+        ws = open_workspace(resolve_database_url(args.db), ask_passphrase=_ask_passphrase,
+                            recovery_code=recovery_code)
+    except KeyMissingError as exc:
+        raise KeyMissingError(exc.message + _("（命令：liaison db recover --code 恢复码）")) from None
+    if ws.new_recovery_code:
+        _show_recovery_code(ws.new_recovery_code)
+    return ws
+
+
+def _show_recovery_code(code: str) -> None:
+    """Shown once, on stderr (stdout may be a pipe to a file or another program)."""
+    print(_("数据库已加密。恢复码（只显示这一次）：\n\n    {code}\n").format(code=code), file=sys.stderr)
+    print(_("请把恢复码打印或抄写下来，锁在安全的地方：重装系统或换电脑后，没有它就打不开数据。"),
+          file=sys.stderr)
 
 
 USER_ENV = "LIAISON_USER"
@@ -452,6 +483,83 @@ def cmd_db_check(args: argparse.Namespace) -> int:
         print(_("数据库版本：{rev}（程序版本 {head}）").format(rev=report.revision, head=report.head))
         print(_("结论：正常") if report.ok else _("结论：有问题"))
     return EXIT_OK if report.ok else EXIT_USER_ERROR
+
+
+def cmd_db_recover(args: argparse.Namespace) -> int:
+    import os
+
+    code = args.code or os.environ.get(RECOVERY_CODE_ENV)
+    if not code:
+        if not sys.stdin.isatty():
+            raise LiaisonError(_("请用 --code 或环境变量 {env} 给出恢复码").format(env=RECOVERY_CODE_ENV))
+        code = input(_("请输入恢复码："))
+    ws = _open(args, recovery_code=code)
+    ws.close()
+    print(_("密钥已找回并保存在本机，数据库可以正常打开了"))
+    return EXIT_OK
+
+
+def _backup_json(info) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return {"path": str(info.path), "taken_at": info.taken_at.isoformat(), "size": info.size,
+            "reason": info.reason}
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    from liaison.core.backups import make_backup
+
+    ws = _open(args)
+    try:
+        info = make_backup(ws, reason="manual")
+    finally:
+        ws.close()
+    print(_("已备份到 {path}").format(path=info.path))
+    return EXIT_OK
+
+
+def cmd_db_backups(args: argparse.Namespace) -> int:
+    from liaison.cli.output import print_json, print_table
+    from liaison.core.backups import list_backups
+
+    ws = _open(args)
+    try:
+        found = list_backups(ws)
+    finally:
+        ws.close()
+    if args.json:
+        print_json([_backup_json(b) for b in found])
+    elif not found:
+        print(_("还没有备份"))
+    else:
+        print_table([_("时间"), _("原因"), _("大小（KB）"), _("文件")],
+                    [[f"{b.taken_at:%Y-%m-%d %H:%M:%S}", b.reason, str(b.size // 1024), str(b.path)]
+                     for b in found])
+    return EXIT_OK
+
+
+def cmd_db_restore(args: argparse.Namespace) -> int:
+    from liaison.core.backups import BackupError, list_backups, restore_backup
+
+    ws = _open(args)
+    try:
+        if args.latest:
+            found = list_backups(ws)
+            if not found:
+                raise BackupError(_("还没有备份，无法恢复"))
+            path = found[0].path
+        else:
+            path = args.file
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise LiaisonError(_("恢复会替换当前数据：请确认后加 --yes 再运行"))
+            answer = input(_("用 {path} 替换当前数据？（当前数据会先备份）输入 y 确认：").format(path=path))
+            if answer.strip().lower() not in ("y", "yes", "是"):
+                print(_("已取消，未做任何改动"))
+                return EXIT_OK
+        safety = restore_backup(ws, path)
+    finally:
+        ws.close()
+    print(_("已从 {path} 恢复；恢复前的数据已备份到 {safety}").format(path=path, safety=safety.path))
+    return EXIT_OK
 
 
 def cmd_area_list(args: argparse.Namespace) -> int:
@@ -862,7 +970,7 @@ def _ask_passphrase(new: bool) -> str:
     import getpass
 
     if not sys.stdin.isatty():
-        from liaison.sync.secrets import PASSPHRASE_ENV
+        from liaison.core.secrets import PASSPHRASE_ENV
 
         raise LiaisonError(_("本机没有可用的系统密钥库，需要口令：请设置环境变量 {env}").format(env=PASSPHRASE_ENV))
     first = getpass.getpass(_("设置保护密钥的口令（至少 8 个字符）：") if new else _("请输入保护密钥的口令："))
@@ -1048,9 +1156,8 @@ def cmd_sync_status(args: argparse.Namespace) -> int:
 
 def cmd_sync_conflicts(args: argparse.Namespace) -> int:
     from liaison.cli.output import print_json, print_table
-    from liaison.core.services.sync_apply import open_conflicts, open_duplicates
-
     from liaison.core.rules.idnumber import mask_cert_number, mask_id_number
+    from liaison.core.services.sync_apply import open_conflicts, open_duplicates
 
     masks = {"id_number": mask_id_number, "cert_number": mask_cert_number}
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError
@@ -62,22 +63,81 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def _set_sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+# SQLCipher logs a wrong key to stderr on its own; we say what is wrong in words instead
+QUIET_CIPHER = "PRAGMA cipher_log_level = NONE"
+
+
+def key_pragma(key: bytes, salt: bytes | None = None) -> str:
+    """SQLCipher's raw-key form (no PBKDF2: the key is random already); a salt is given only
+    to create a file with a salt we chose, which names its key in the secret store."""
+    return f"PRAGMA key = \"x'{key.hex()}{salt.hex() if salt else ''}'\""
+
+
+def connect_file(path: Path, key: bytes | None, *, salt: bytes | None = None,
+                 readonly: bool = False) -> Any:
+    """A raw DB-API connection to a workspace file, keyed when the file is encrypted. Every
+    direct access to a workspace file goes through here (never the stdlib sqlite3, which
+    cannot read an encrypted file)."""
+    if readonly:
+        conn = sqlcipher.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    else:
+        conn = sqlcipher.connect(str(path))
+    if key is not None:
+        conn.execute(QUIET_CIPHER)
+        conn.execute(key_pragma(key, salt))
+    return conn
+
+
+# the key (and salt) of each engine over an encrypted file, for the raw connections made beside it
+_ENGINE_KEYS: weakref.WeakKeyDictionary[Engine, tuple[bytes, bytes | None]] = weakref.WeakKeyDictionary()
+
+
+def engine_key(engine: Engine) -> bytes | None:
+    keyed = _ENGINE_KEYS.get(engine)
+    return None if keyed is None else keyed[0]
+
+
+def engine_salt(engine: Engine) -> bytes | None:
+    keyed = _ENGINE_KEYS.get(engine)
+    return None if keyed is None else keyed[1]
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    # WAL lets the GUI read while a write is under way; NORMAL is durable at checkpoint in WAL
+    # WAL lets the GUI read while a write is under way. FULL syncs the log at every commit:
+    # NORMAL survives a killed process but may lose the last commits to a power cut, and
+    # "saved" must mean saved (one fsync per save costs an officer nothing they would notice)
     cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA synchronous = FULL")
     cursor.close()
 
 
-def create_db_engine(url: str) -> Engine:
+def create_db_engine(url: str, key: bytes | None = None, salt: bytes | None = None) -> Engine:
+    """An engine; with `key`, an SQLCipher one (the key goes in a connect hook that runs
+    before any other, never in the URL)."""
     path = sqlite_path(url)
     if path is not None:
         if not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    if path is None:
+        if key is not None:
+            raise ValueError("only a SQLite file can be encrypted")
+        engine = create_engine(url)
+    else:
+        # SQLCipher's driver even for a plain file (an earlier version's): one kind of
+        # connection, so a backup can go from any workspace file to any other
+        engine = create_engine(url, module=sqlcipher)
+    if key is not None:
+        pragma = key_pragma(key, salt)
+
+        def set_key(dbapi_connection: Any, _record: object) -> None:
+            dbapi_connection.execute(QUIET_CIPHER)
+            dbapi_connection.execute(pragma)
+
+        event.listen(engine, "connect", set_key, insert=True)
+        _ENGINE_KEYS[engine] = (key, salt)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine
@@ -148,9 +208,9 @@ def upgrade(engine: Engine, revision: str = "head") -> UpgradeResult:
     path = sqlite_path(str(engine.url))
     if path is not None and path.exists():
         # look before the engine connects: its connect hook switches the file to WAL for good
-        state = _sqlite_file_state(path)
+        state = sqlite_file_state(path, engine_key(engine))
         if state is not None:
-            _refuse_foreign(*state)
+            refuse_foreign(*state)
     try:
         before = current_revision(engine)
     except DatabaseError as exc:
@@ -158,7 +218,7 @@ def upgrade(engine: Engine, revision: str = "head") -> UpgradeResult:
     if revision == "head" and before == HEAD_REVISION:
         return UpgradeResult(before, before, None)  # the usual start: nothing to load or do
     target = head_revision() if revision == "head" else revision
-    _refuse_foreign(before, before is None and has_user_tables(engine))
+    refuse_foreign(before, before is None and has_user_tables(engine))
     if before == target:
         return UpgradeResult(before, target, None)
     backup = None
@@ -174,7 +234,7 @@ def upgrade(engine: Engine, revision: str = "head") -> UpgradeResult:
     return UpgradeResult(before, target, backup)
 
 
-def _refuse_foreign(revision: str | None, has_other_tables: bool) -> None:
+def refuse_foreign(revision: str | None, has_other_tables: bool) -> None:
     """Refuse a database written by a newer program, or one that is not ours at all."""
     if revision is not None and revision not in known_revisions():
         raise DatabaseStateError(
@@ -184,12 +244,12 @@ def _refuse_foreign(revision: str | None, has_other_tables: bool) -> None:
         raise DatabaseStateError(_("该文件不是本程序的数据库（缺少版本信息），未做任何修改"))
 
 
-def _sqlite_file_state(path: Path) -> tuple[str | None, bool] | None:
+def sqlite_file_state(path: Path, key: bytes | None) -> tuple[str | None, bool] | None:
     """(revision, has tables besides alembic_version), read without changing the file; None
     when it cannot be read that way (the engine then says what is wrong)."""
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
+        conn = connect_file(path, key, readonly=True)
+    except sqlcipher.Error:
         return None
     try:
         names = {
@@ -203,17 +263,19 @@ def _sqlite_file_state(path: Path) -> tuple[str | None, bool] | None:
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
             revision = row[0] if row else None
         return revision, bool(names - {"alembic_version"})
-    except sqlite3.Error:
+    except sqlcipher.Error:
         return None
     finally:
         conn.close()
 
 
 def backup_sqlite_file(engine: Engine, dest: Path) -> Path:
-    """A consistent copy through SQLite's online backup (safe while in WAL mode)."""
+    """A consistent copy through SQLite's online backup (safe while in WAL mode), encrypted
+    with the engine's key and salt when it has them: a copy of the workspace in every way,
+    whose key the secret store finds as it finds the workspace's."""
     raw = engine.raw_connection()
     try:
-        target = sqlite3.connect(dest)
+        target = connect_file(dest, engine_key(engine), salt=engine_salt(engine))
         try:
             raw.driver_connection.backup(target)  # type: ignore[union-attr]
         finally:

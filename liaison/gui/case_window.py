@@ -14,7 +14,7 @@ attaching a file (copying and hashing up to 20 MB) runs in the background.
 from __future__ import annotations
 
 import itertools
-import shutil
+import os
 import tempfile
 import uuid
 from pathlib import Path
@@ -47,7 +47,7 @@ from liaison.core.services.attachments import (
     ALLOWED_SUFFIXES,
     AttachmentRow,
     attach_file,
-    attachment_path,
+    export_attachment,
     remove_attachment,
 )
 from liaison.core.services.case_common import TimelineEntry
@@ -621,9 +621,7 @@ class CaseWindow(QDialog):
         if row is None:
             return
         try:
-            with self.ctx.workspace.uow() as uow:
-                stored = attachment_path(uow, self.ctx.actor, self.ctx.workspace.files, row.id)
-            copy = self._viewer_copy(stored, row)
+            copy = self._viewer_copy(row)
         except LiaisonError as exc:
             dialogs.Message.show_error(self, exc.message)
             return
@@ -634,20 +632,27 @@ class CaseWindow(QDialog):
             dialogs.Message.show_error(self, _(
                 "本机没有能打开“{name}”的程序；文件已复制到 {path}").format(name=row.file_name, path=copy))
 
-    @staticmethod
-    def _viewer_copy(stored: Path, row: AttachmentRow) -> Path:
-        """A copy under the attachment's own name, so the viewer knows its type and nothing
-        it does can change the stored original."""
+    def _viewer_copy(self, row: AttachmentRow) -> Path:
+        """A decrypted copy under the attachment's own name, so the viewer knows its type and
+        nothing it does can change the stored original."""
         folder = open_copy_dir() / str(row.id)
         folder.mkdir(parents=True, exist_ok=True)
         name = Path(row.file_name).name or f"attachment{Path(row.file_name).suffix}"
         copy = folder / name
-        if not (copy.is_file() and copy.stat().st_size == stored.stat().st_size):
+        fresh = folder / f".{name}.new"
+        with self.ctx.workspace.uow() as uow:  # checked (and decrypted) on every open
+            export_attachment(uow, self.ctx.actor, self.ctx.workspace.files, row.id, fresh)
+        fresh.chmod(0o444)
+        try:
             if copy.exists():
                 copy.chmod(0o644)
-                copy.unlink()
-            shutil.copyfile(stored, copy)
-            copy.chmod(0o444)
+            os.replace(fresh, copy)
+        except PermissionError:
+            # Windows: the viewer still has the earlier copy open; it has the same content
+            fresh.chmod(0o644)
+            fresh.unlink()
+            if not (copy.is_file() and copy.stat().st_size == row.size):
+                raise
         return copy
 
     def remove_attachment(self) -> None:

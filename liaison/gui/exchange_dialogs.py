@@ -30,7 +30,7 @@ from liaison.gui import dialogs
 from liaison.gui.fields import ErrorLabel, FormGrid
 from liaison.gui.person_file_sections import Column, RecordTableModel
 
-MIN_PASSPHRASE = 8  # as liaison.sync.secrets.MIN_PASSPHRASE, checked here before the slow scrypt
+MIN_PASSPHRASE = 8  # as liaison.core.secrets.MIN_PASSPHRASE, checked here before the slow scrypt
 WARNING_COLOUR = QColor("#8a4b00")
 ERROR_COLOUR = QColor("#b00020")
 

@@ -26,6 +26,7 @@ from liaison.core.i18n import _
 from liaison.core.models import Person, SyncDevice, SyncPackage
 from liaison.core.models.base import utcnow
 from liaison.core.progress import CancelToken
+from liaison.core.secrets import SecretStore, open_secret_store
 from liaison.core.services import settings
 from liaison.core.services.areas import area_directory, get_area_by_code
 from liaison.core.services.context import Actor
@@ -54,7 +55,6 @@ from liaison.sync.package import (
     verify_signature,
     write_package,
 )
-from liaison.sync.secrets import SecretStore, open_secret_store
 
 log = logging.getLogger(__name__)
 ROLE = "sync.role"
@@ -70,6 +70,10 @@ class SyncError(LiaisonError):
 
 
 def secret_store(ws: Workspace, ask_passphrase: Callable[[bool], str] | None = None) -> SecretStore:
+    """The store of the device's private keys: the one that holds the database key (already
+    unlocked) for an encrypted workspace, else one of its own."""
+    if ws.secrets is not None:
+        return ws.secrets.scoped(ws.device_id)
     key_file = ws.files.root.with_name(ws.files.root.name.removesuffix("-files") + "-keys.json")
     return open_secret_store(ws.device_id, key_file, ask_passphrase)
 

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from liaison.core.errors import LiaisonError
 from liaison.core.i18n import _
-from liaison.sync.secrets import SecretStore
+from liaison.core.secrets import SecretStore
 
 SETUP_FORMAT = 1
 

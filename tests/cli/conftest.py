@@ -6,8 +6,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import shutil
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 
 from liaison.cli.main import run_cli
 from liaison.core.demo import DEMO_PASSWORD
+from tests.dbfiles import connect, copy_workspace_file
 
 DEMO_TODAY = "2026-11-25"
 DEMO_PERSONS = 300
@@ -66,12 +65,8 @@ def private_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 def copy_db(source: Path, dest: Path) -> Path:
-    shutil.copyfile(source, dest)
-    for suffix in ("-wal", "-shm"):
-        side = source.with_name(source.name + suffix)
-        if side.exists():
-            shutil.copyfile(side, dest.with_name(dest.name + suffix))
-    return dest
+    """A copy that opens in-process and in a subprocess (its key also in a key file)."""
+    return copy_workspace_file(source, dest, key_file=True)
 
 
 @dataclass(frozen=True)
@@ -106,7 +101,7 @@ def make_demo(base: Path, persons: int = DEMO_PERSONS) -> Demo:
             code = run_cli(["--db", str(path), "--today", DEMO_TODAY, "demo",
                             "--persons", str(persons), "--seed", "3"])
     assert code == 0, err.getvalue()
-    conn = sqlite3.connect(path)
+    conn = connect(path)
     try:
         rows = conn.execute(
             "SELECT p.id, p.name, p.id_number, p.cert_number, p.phone, a.code, a.level,"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from liaison.core import db
 from liaison.core.pinyin import name_search_terms
 from liaison.core.rules.idnumber import mask_cert_number, mask_id_number
 from tests.cli.conftest import DEMO_PERSONS, DEMO_TODAY, Demo
+from tests.dbfiles import connect
 
 MASKED_ID = re.compile(r"^\d{6}\*{8}\d{3}[\dX]$")
 
@@ -139,7 +139,7 @@ def test_demo_prints_a_summary_and_refuses_a_second_run(cli, tmp_path):
     assert again.out == ""
     line = one_chinese_line(again.err)
     assert line.startswith("错误：") and "空的工作区" in line
-    with sqlite3.connect(path) as conn:
+    with connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM person").fetchone() == (40,)
     assert path.read_bytes() == before
 
@@ -189,7 +189,7 @@ def test_db_check_json(on_demo):
 
 def test_db_check_reports_a_broken_database_with_exit_1(cli, demo, tmp_path):
     path = demo.copy(tmp_path / "broken.db")
-    with sqlite3.connect(path) as conn:  # foreign keys are not enforced on this connection
+    with connect(path) as conn:  # foreign keys are not enforced on this connection
         conn.execute("UPDATE visit SET person_id = 'ffffffffffffffffffffffffffffffff'"
                      " WHERE rowid IN (SELECT rowid FROM visit LIMIT 2)")
     conn.close()
@@ -621,7 +621,7 @@ CASE_KEYS = {"id", "kind", "person_id", "person_name", "area", "need_id", "stage
 
 
 def independent_stage_counts(demo: Demo, table: str, column: str) -> dict[str, int]:
-    conn = sqlite3.connect(demo.path)
+    conn = connect(demo.path)
     try:
         return dict(conn.execute(f"SELECT {column}, count(*) FROM {table} GROUP BY {column}").fetchall())
     finally:
@@ -709,7 +709,7 @@ def test_report_output_must_be_a_pdf_or_xlsx_in_an_existing_folder(on_demo, tmp_
 
 
 def audit_events(path: Path, action: str) -> list[tuple[str, str, str | None]]:
-    conn = sqlite3.connect(path)
+    conn = connect(path)
     try:
         return conn.execute("SELECT entity, changes, reason FROM audit_event WHERE action = ? ORDER BY seq",
                             (action,)).fetchall()
@@ -724,7 +724,7 @@ def test_export_roster_masks_ids_unless_asked(cli, on_demo, demo, tmp_path):
     result = on_demo("export", "roster", "--out", str(out), "--columns", "name,id_number,cert_number", "--json")
     assert result.code == 0, result.err
     rows = list(openpyxl.load_workbook(out, read_only=True).active.iter_rows(min_row=4, values_only=True))
-    conn = sqlite3.connect(demo.path)
+    conn = connect(demo.path)
     try:
         active = conn.execute("SELECT count(*) FROM person WHERE status = 'active'").fetchone()[0]
     finally:
@@ -835,7 +835,7 @@ def test_audit_verify_exits_0_on_an_intact_trail_and_1_with_the_findings(cli, de
     data = cli("--db", str(copy), "audit", "verify", "--json").json()
     assert (data["ok"], data["count"], data["findings"]) == (True, 2, [])
 
-    conn = sqlite3.connect(copy)
+    conn = connect(copy)
     try:
         with conn:
             conn.execute("UPDATE audit_event SET reason = '随便看看' WHERE seq = 2")

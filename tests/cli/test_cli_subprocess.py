@@ -15,6 +15,7 @@ import pytest
 
 from liaison import __version__
 from tests.cli.conftest import DEMO_TODAY, FOLDER_VARS, Demo
+from tests.dbfiles import add_key_file
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -39,6 +40,14 @@ class Completed:
     code: int
     out: str
     err: str
+
+
+@pytest.fixture(scope="module")
+def demo(demo: Demo) -> Demo:
+    """The module's demo county, its key also in a passphrase key file: a subprocess has no
+    in-memory keyring (it unlocks the file with LIAISON_PASSPHRASE, set for the tests)."""
+    add_key_file(demo.path)
+    return demo
 
 
 def environment(base: Path) -> dict[str, str]:

@@ -4,7 +4,6 @@ village: another village's people are refused, with a non-zero exit and nothing 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from liaison.cli.main import run_cli
 from liaison.core.demo import DEMO_PASSWORD
 from tests.cli.conftest import DEMO_TODAY, Demo, DemoPerson, make_demo
+from tests.dbfiles import connect
 
 OWN_VILLAGE = "220202100001"  # v0001's village in the demo county
 
@@ -66,7 +66,7 @@ def as_user(monkeypatch: pytest.MonkeyPatch, user: str, password: str = DEMO_PAS
 
 
 def audit_count(db: Path) -> int:
-    conn = sqlite3.connect(db)
+    conn = connect(db)
     try:
         return conn.execute("SELECT count(*) FROM audit_event").fetchone()[0]
     finally:

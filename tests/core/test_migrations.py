@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 
 from liaison.bootstrap import open_workspace
-from liaison.core import db
+from liaison.core import db, dbkey
 from liaison.core.enums import (
     ContactMode,
     DeviceStep,
@@ -46,6 +46,7 @@ from liaison.core.services import persons
 from liaison.core.services.person_file import open_person_file
 from liaison.core.services.search import SearchQuery, search_people
 from liaison.core.services.tasks import work_queue
+from tests.dbfiles import connect
 
 PREVIOUS = "0001"
 TABLES_AT_PREVIOUS = (
@@ -294,9 +295,9 @@ def fill_previous_version(engine: Engine) -> None:
 
 
 def snapshot(path: Path, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table of the previous schema, read with plain sqlite3: only the
+    """Every row of every table of the previous schema, read with a raw connection: only the
     columns the previous schema had (given, or all of them before the upgrade)."""
-    conn = sqlite3.connect(path)
+    conn = connect(path)
     try:
         result = {}
         for t in TABLES_AT_PREVIOUS:
@@ -309,7 +310,7 @@ def snapshot(path: Path, columns: dict[str, list[str]] | None = None) -> dict[st
 
 
 def previous_columns(path: Path) -> dict[str, list[str]]:
-    conn = sqlite3.connect(path)
+    conn = connect(path)
     try:
         return {t: [r[1] for r in conn.execute(f"PRAGMA table_info({t})")] for t in TABLES_AT_PREVIOUS}
     finally:
@@ -365,7 +366,8 @@ def test_upgrade_writes_a_backup_of_the_previous_version(previous_db: Path) -> N
     backup = previous_db.with_name(f"liaison.db.before-{db.head_revision()}.bak")
     assert ws.upgrade.backup == backup and backup.exists()
     assert snapshot(backup) == before
-    conn = sqlite3.connect(backup)
+    assert dbkey.is_encrypted_file(backup)  # the plain file was encrypted before it was upgraded
+    conn = connect(backup)
     try:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(PREVIOUS,)]
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -517,7 +519,7 @@ def rollback_journal_copy(ws_path: Path, dest: Path, revision: str) -> Path:
     """A Liaison file switched out of WAL mode and stamped with `revision`."""
     ws = open_workspace(f"sqlite:///{ws_path}")
     ws.close()
-    conn = sqlite3.connect(ws_path)
+    conn = connect(ws_path)
     conn.execute("PRAGMA journal_mode = DELETE")
     conn.execute("UPDATE alembic_version SET version_num = ?", (revision,))
     conn.commit()
@@ -528,19 +530,19 @@ def rollback_journal_copy(ws_path: Path, dest: Path, revision: str) -> Path:
 
 def assert_refused_untouched(path: Path, message: str) -> None:
     digest = file_digest(path)
-    rows_before = sqlite3.connect(path).execute("SELECT name FROM sqlite_master").fetchall()
+    rows_before = connect(path).execute("SELECT name FROM sqlite_master").fetchall()
     with pytest.raises(DatabaseStateError) as info:
         open_workspace(f"sqlite:///{path}")
     assert message in info.value.message
     assert file_digest(path) == digest
-    assert sqlite3.connect(path).execute("SELECT name FROM sqlite_master").fetchall() == rows_before
+    assert connect(path).execute("SELECT name FROM sqlite_master").fetchall() == rows_before
     assert not list(path.parent.glob("*.bak"))
 
 
 def test_a_database_from_a_newer_program_is_refused_and_untouched(tmp_path: Path) -> None:
     path = rollback_journal_copy(tmp_path / "made.db", tmp_path / "newer.db", "0099_future")
     assert_refused_untouched(path, "更新版本")
-    conn = sqlite3.connect(path)
+    conn = connect(path)
     assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0099_future",)]
     assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
     conn.close()

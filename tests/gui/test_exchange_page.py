@@ -5,6 +5,7 @@ change nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QDialog, QFileDialog, QPushButton, QWidget
 
+from liaison.core import secrets
 from liaison.core.enums import UserRole
 from liaison.core.services.areas import get_area_by_code
 from liaison.core.services.context import Actor
@@ -22,7 +24,7 @@ from liaison.gui.main_window import MainWindow
 from liaison.gui.pages import exchange as exchange_page
 from liaison.gui.pages.exchange import ExchangePage
 from liaison.gui.settings import GuiSettings
-from liaison.sync import exchange, secrets
+from liaison.sync import exchange
 from liaison.sync.keys import load_identity
 from tests.gui.conftest import TODAY
 from tests.sync.conftest import OTHER_VILLAGE, VILLAGE, Site, make_site  # noqa: F401 - a fixture
@@ -85,6 +87,13 @@ def files(monkeypatch: pytest.MonkeyPatch) -> Files:
 def gui(site: Site, tmp_path: Path, name: str, actor: Actor | None = None) -> GuiContext:
     return GuiContext(site.ws, actor or site.ws.system_actor, GuiSettings(tmp_path / f"{name}.ini"),
                       clock=lambda: TODAY, auto_backups=False)
+
+
+def without_own_store(site: Site) -> Site:
+    """The same workspace as one whose database key is in no store of its own (a server
+    database): the sync keys' store is opened, and unlocked, when the page first needs it."""
+    ws = dataclasses.replace(site.ws, secrets=None)
+    return Site(ws, exchange.secret_store(ws), site.path)
 
 
 def open_page(qtbot: Any, ctx: GuiContext) -> ExchangePage:
@@ -482,10 +491,26 @@ def test_a_setup_file_that_is_not_one_is_refused_in_chinese(qtbot, sites, files,
     assert "未加入数据交换" in page.status_label.text()
 
 
+def test_an_encrypted_workspace_asks_nothing_more(qtbot, sites, files, recorder, monkeypatch, tmp_path):
+    """Its key file was unlocked when the workspace was opened; the sync keys go there too."""
+    county, village = sites
+    exchange.hub_init(county.ws, county.store, tmp_path / "SETUP.json", county_name="昌邑区")
+    monkeypatch.delenv(secrets.PASSPHRASE_ENV)
+    monkeypatch.setattr(PassphraseDialog, "ask", classmethod(lambda cls, parent, new: pytest.fail("asked")))
+    page = open_page(qtbot, gui(village, tmp_path, "village"))
+    choose_area(page, village)
+    files.opened.append([tmp_path / "SETUP.json"])
+    page.join_button.click()
+    assert "村（乡镇）设备" in page.status_label.text() and recorder.errors == []
+    assert page.store() is village.ws.secrets
+
+
 def test_without_a_keyring_the_passphrase_is_asked_on_the_gui_thread(qtbot, sites, files, recorder, monkeypatch,
                                                                      tmp_path):
     county, village = sites
     exchange.hub_init(county.ws, county.store, tmp_path / "SETUP.json", county_name="昌邑区")
+    village = without_own_store(village)
+    village.ws.files.root.with_name(village.ws.files.root.name.removesuffix("-files") + "-keys.json").unlink()
     monkeypatch.delenv(secrets.PASSPHRASE_ENV)
     asked: list[tuple[bool, bool]] = []
     answers: list[str | None] = [PASSPHRASE, None, PASSPHRASE]
@@ -572,6 +597,7 @@ def test_in_the_main_window_at_double_font_size_it_fits_a_small_screen(qtbot, jo
 def test_a_wrong_passphrase_is_said_in_chinese_and_nothing_starts(qtbot, joined, files, recorder, monkeypatch,
                                                                   tmp_path):
     _county, village, _county_page, _village_page = joined
+    village = without_own_store(village)
     monkeypatch.setenv(secrets.PASSPHRASE_ENV, "not the passphrase")
     page = open_page(qtbot, gui(village, tmp_path, "again"))
     files.folders.append(tmp_path)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import uuid
@@ -27,6 +26,7 @@ from tests.core.test_migrations import (
     insert,
     synced,
 )
+from tests.dbfiles import connect
 
 OLD_REVISION = "0002"
 FOLDERS = {"HOME": "home", "XDG_DATA_HOME": "data", "XDG_CONFIG_HOME": "config",
@@ -35,8 +35,8 @@ INSTITUTION_ID = uuid.UUID(int=0x501)
 CASE_ID = uuid.UUID(int=0x502)
 
 
-def counts(path: Path) -> dict[str, int]:
-    conn = sqlite3.connect(path)
+def counts(path: Path, key_from: Path | None = None) -> dict[str, int]:
+    conn = connect(path, key_from=key_from)
     try:
         tables = [r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
@@ -46,8 +46,8 @@ def counts(path: Path) -> dict[str, int]:
         conn.close()
 
 
-def revision(path: Path) -> str:
-    conn = sqlite3.connect(path)
+def revision(path: Path, key_from: Path | None = None) -> str:
+    conn = connect(path, key_from=key_from)
     try:
         return conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
     finally:
@@ -110,11 +110,13 @@ def test_the_first_start_of_a_newer_version_upgrades_the_data(
 
     after = counts(workspace)
     assert {t: after[t] for t in before} == before  # every row is still there
+    assert not workspace.read_bytes().startswith(b"SQLite format 3\x00")  # and it is encrypted now
+    assert "数据库已加密" in result.stderr and "恢复码" in result.stderr
     # a backup of the old file, next to it, still at the old schema
     backup = data_dir / f"liaison.db.before-{db.head_revision()}.bak"
     assert backup.is_file()
-    assert revision(backup) == OLD_REVISION
-    assert counts(backup) == before
+    assert revision(backup, key_from=workspace) == OLD_REVISION
+    assert counts(backup, key_from=workspace) == before
 
     # and the program reads the records back
     found = run_program(tmp_path, "person", "search", "", "--json",

@@ -1,11 +1,10 @@
 """The monthly summary: every figure checked against an independent count made with plain
-sqlite3 on a demo county, then the PDF (fonts embedded, numbers on the page) and the Excel file
+SQL on a demo county, then the PDF (fonts embedded, numbers on the page) and the Excel file
 (the same numbers)."""
 
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import subprocess
 from collections import Counter
 from datetime import date, timedelta
@@ -23,6 +22,7 @@ from liaison.core.services.context import Actor
 from liaison.core.services.monthly import MonthlySummary, monthly_summary, parse_month
 from liaison.reports.excel import write_monthly_xlsx
 from liaison.reports.monthly_pdf import write_monthly_pdf
+from tests.dbfiles import connect
 
 TODAY = date(2026, 11, 25)
 YEAR, MONTH = 2026, 10
@@ -50,7 +50,7 @@ def summary(county: Workspace) -> MonthlySummary:
 
 
 def sql(ws: Workspace, query: str, *params: object) -> list[tuple]:
-    conn = sqlite3.connect(ws.engine.url.database)
+    conn = connect(Path(ws.engine.url.database))
     try:
         return conn.execute(query, params).fetchall()
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import tempfile
 import uuid
@@ -16,9 +15,11 @@ from pathlib import Path
 import pytest
 
 from liaison.bootstrap import Workspace, open_workspace
+from liaison.core import secrets
 from liaison.core.enums import AreaLevel
 from liaison.core.services import areas
-from liaison.sync import exchange, secrets
+from liaison.sync import exchange
+from tests.dbfiles import connect, copy_workspace_file
 
 AREAS = [
     ("220202", "昌邑区", AreaLevel.COUNTY, None),
@@ -51,8 +52,8 @@ def make_site(template_db: Path, tmp_path: Path) -> Iterator[Callable[[str], Sit
         folder = tmp_path / name
         folder.mkdir()
         path = folder / "liaison.db"
-        shutil.copyfile(template_db, path)
-        conn = sqlite3.connect(path)
+        copy_workspace_file(template_db, path)
+        conn = connect(path)
         conn.execute("DELETE FROM setting WHERE key = 'device_id'")  # a workspace of its own
         conn.commit()
         conn.close()

@@ -4,8 +4,6 @@ both sides is surfaced as a conflict with both values kept; nothing is lost."""
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from liaison.bootstrap import open_workspace
 from liaison.core.services import areas, persons
 from liaison.core.services.sync_apply import open_conflicts
 from liaison.sync import exchange
+from tests.dbfiles import connect, copy_workspace_file
 from tests.sync.conftest import AREAS, VILLAGE, Site
 from tests.sync.test_exchange import TODAY, add_person, fingerprint, import_at
 
@@ -33,8 +32,8 @@ edits = st.lists(
 
 def site(template: Path, folder: Path, name: str) -> Site:
     path = folder / f"{name}.db"
-    shutil.copyfile(template, path)
-    conn = sqlite3.connect(path)
+    copy_workspace_file(template, path)
+    conn = connect(path)
     conn.execute("DELETE FROM setting WHERE key = 'device_id'")
     conn.commit()
     conn.close()
@@ -75,7 +74,7 @@ def round_trip(county: Site, village: Site, folder: Path, accept: str | None = N
 @given(changes=edits)
 def test_random_edits_on_both_sides_converge_and_conflicts_are_surfaced(template_db, tmp_path_factory, changes,
                                                                        monkeypatch):
-    from liaison.sync import secrets
+    from liaison.core import secrets
 
     monkeypatch.setattr(secrets, "keyring_usable", lambda: False)
     monkeypatch.setenv(secrets.PASSPHRASE_ENV, "correct horse battery")

@@ -3,7 +3,6 @@ file, extra or path-traversing member names, a package not for us, a replay."""
 
 from __future__ import annotations
 
-import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from liaison.sync import exchange, package
 from liaison.sync.keys import load_identity
+from tests.dbfiles import connect
 from tests.sync.conftest import Site
 from tests.sync.test_exchange import TODAY, add_person, counts, export, fingerprint, import_at
 
@@ -95,7 +95,7 @@ def test_a_signature_from_another_device_is_refused(county, village, make_site, 
     impostor_ws = impostor.ws
     exchange.enrol(impostor_ws, impostor.store, tmp_path / "setup.json", area_code="220202100001")
     # the impostor claims to be the registered village
-    conn = sqlite3.connect(impostor.path)
+    conn = connect(impostor.path)
     conn.execute("UPDATE setting SET value = ? WHERE key = 'device_id'", (f'"{village.ws.device_id}"',))
     conn.commit()
     conn.close()

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from liaison.core.enums import AttachmentRole, CaseType
 from liaison.core.errors import LiaisonError, NotFoundError, ValidationError
-from liaison.core.files import FileStore
+from liaison.core.files import FileStore, StoredFileAltered
 from liaison.core.i18n import _
 from liaison.core.models import Attachment, HomeModificationCase, RehabReferral
 from liaison.core.services import audit
@@ -193,10 +193,11 @@ def attachment_roles(
     )
 
 
-def attachment_path(
-    uow: UnitOfWork, actor: Actor, store: FileStore, attachment_id: uuid.UUID
+def export_attachment(
+    uow: UnitOfWork, actor: Actor, store: FileStore, attachment_id: uuid.UUID, dest: Path
 ) -> Path:
-    """The stored file to open, checked against its digest; AttachmentMissing when it is gone."""
+    """Write the attachment's content, decrypted and checked against its digest, to `dest`
+    (for a viewer or a "save as"); AttachmentMissing when the file is gone or was altered."""
     attachment = uow.session.get(Attachment, attachment_id)
     if attachment is None or attachment.removed:
         raise NotFoundError(_("找不到该附件"))
@@ -207,13 +208,14 @@ def attachment_path(
                 name=attachment.file_name, ref=attachment.sha256[:12]
             )
         )
-    if not store.verify(attachment.sha256):
+    try:
+        return store.export(attachment.sha256, dest)
+    except StoredFileAltered:
         raise AttachmentMissing(
             _(
                 "附件“{name}”的文件内容已被改动（编号 {ref}），为防止误用已拒绝打开，请从备份恢复"
             ).format(name=attachment.file_name, ref=attachment.sha256[:12])
-        )
-    return store.path_for(attachment.sha256)
+        ) from None
 
 
 def suggested_suffix(attachment: AttachmentRow) -> str:

@@ -60,6 +60,7 @@ from liaison.core.i18n import _
 from liaison.core.models import Person, SyncDevice, SyncDuplicate, SyncPackage
 from liaison.core.progress import Cancelled, CancelToken
 from liaison.core.rules.idnumber import mask_cert_number, mask_id_number
+from liaison.core.secrets import SecretError, SecretStore
 from liaison.core.services import settings
 from liaison.core.services.areas import area_directory
 from liaison.core.services.audit import MASKED_FIELDS
@@ -108,7 +109,6 @@ from liaison.sync.exchange import (
 )
 from liaison.sync.keys import Identity, load_identity
 from liaison.sync.package import Header, PackageRefused, peek_header
-from liaison.sync.secrets import SecretError, SecretStore
 
 PACKAGES_SHOWN = 200  # the newest packages in the list
 TAB_LINES = 20  # the lists and the side-by-side view are at least this many text lines high

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from liaison.core.enums import AttachmentRole, CaseType, ModificationStage
 from liaison.core.errors import ScopeError, ValidationError
-from liaison.core.files import FileStore, files_dir_for
+from liaison.core.files import HEADER, FileStore, files_dir_for
 from liaison.core.models import Attachment
 from liaison.core.services import attachments
 from tests.core.services.case_helpers import JPEG, PNG, case_at, write_file
@@ -43,13 +43,13 @@ def test_a_photo_is_stored_under_its_digest_and_listed(workspace, actor, case_id
     aid = attach(workspace, actor, case_id, source, note="东门")
     digest = hashlib.sha256(PNG).hexdigest()
     stored = workspace.files.root / digest[:2] / digest
-    assert stored.read_bytes() == PNG
+    assert stored.read_bytes().startswith(HEADER) and PNG not in stored.read_bytes()  # encrypted
     with workspace.uow() as uow:
         rows = attachments.list_attachments(uow, actor, workspace.files, CaseType.MODIFICATION, case_id)
-        path = attachments.attachment_path(uow, actor, workspace.files, aid)
+        path = attachments.export_attachment(uow, actor, workspace.files, aid, tmp_path / "out" / "门口.png")
     assert [(r.file_name, r.role, r.size, r.media_type, r.note, r.available, r.is_image) for r in rows] == [
         ("门口改造前.png", AttachmentRole.BEFORE, len(PNG), "image/png", "东门", True, True)]
-    assert path == stored
+    assert path == tmp_path / "out" / "门口.png" and path.read_bytes() == PNG
     source.unlink()  # the original may go: the store has its own copy
     assert stored.exists()
 
@@ -104,15 +104,17 @@ def test_a_missing_file_is_reported_not_a_crash(workspace, actor, case_id, tmp_p
         rows = attachments.list_attachments(uow, actor, workspace.files, CaseType.MODIFICATION, case_id)
         assert [r.available for r in rows] == [False]
         with pytest.raises(attachments.AttachmentMissing, match="附件“照片.png”的文件已不在本机资料夹中"):
-            attachments.attachment_path(uow, actor, workspace.files, aid)
+            attachments.export_attachment(uow, actor, workspace.files, aid, tmp_path / "out.png")
 
 
 def test_an_altered_file_is_not_handed_out(workspace, actor, case_id, tmp_path):
     aid = attach(workspace, actor, case_id, write_file(tmp_path, "照片.png", PNG))
     digest = hashlib.sha256(PNG).hexdigest()
-    (workspace.files.root / digest[:2] / digest).write_bytes(PNG + b"changed")
+    stored = workspace.files.root / digest[:2] / digest
+    stored.write_bytes(stored.read_bytes() + b"changed")
     with workspace.uow() as uow, pytest.raises(attachments.AttachmentMissing, match="内容已被改动"):
-        attachments.attachment_path(uow, actor, workspace.files, aid)
+        attachments.export_attachment(uow, actor, workspace.files, aid, tmp_path / "out.png")
+    assert not (tmp_path / "out.png").exists()
 
 
 def test_removing_hides_the_attachment_but_keeps_row_and_file(workspace, actor, case_id, tmp_path):
@@ -133,7 +135,7 @@ def test_another_villages_case_cannot_be_touched(workspace, actor, case_id, tmp_
     with pytest.raises(ScopeError):
         attach(workspace, officer, case_id, write_file(tmp_path, "b.png", PNG))
     with workspace.uow() as uow, pytest.raises(ScopeError):
-        attachments.attachment_path(uow, officer, workspace.files, aid)
+        attachments.export_attachment(uow, officer, workspace.files, aid, tmp_path / "out.png")
 
 
 def test_an_interrupted_copy_leaves_nothing_that_looks_stored(tmp_path, monkeypatch):

@@ -1,5 +1,6 @@
-"""Where private keys live: the operating system's keyring, or — on a machine without one (a
-headless Linux box) — a file encrypted with a passphrase. Never in plain text: the plain-text
+"""Where a workspace's secrets live (the database key and the device's private keys for
+sync): the operating system's keyring, or — on a machine without one (a headless Linux
+box) — a file encrypted with a passphrase. Never in plain text: the plain-text
 backends of keyrings.alt are refused even when installed.
 
 The passphrase comes from LIAISON_PASSPHRASE (for scripts) or from a callback that asks the
@@ -43,6 +44,10 @@ class SecretStore(Protocol):
 
     def put(self, name: str, value: bytes) -> None: ...
 
+    def scoped(self, namespace: str) -> SecretStore:
+        """The same store under another namespace (keyring entries are named by it)."""
+        ...
+
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
@@ -71,6 +76,9 @@ class KeyringStore:
 
         # base64 of a 32-byte key is 44 characters: well under Windows' 1,280-character limit
         keyring.set_password(SERVICE, f"{self.namespace}:{name}", _b64(value))
+
+    def scoped(self, namespace: str) -> KeyringStore:
+        return KeyringStore(namespace)
 
 
 class PassphraseFileStore:
@@ -141,6 +149,9 @@ class PassphraseFileStore:
         secrets[name] = _b64(nonce + AESGCM(key).encrypt(nonce, value, name.encode("utf-8")))
         _write_atomically(self.path, json.dumps(data, indent=1).encode("utf-8"))
 
+    def scoped(self, namespace: str) -> PassphraseFileStore:
+        return self  # one file per workspace: its names are unique already, and the unlocked key is kept
+
 
 def _write_atomically(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -192,6 +203,11 @@ def env_passphrase(fallback: Callable[[bool], str] | None = None) -> Callable[[b
             env=PASSPHRASE_ENV))
 
     return ask
+
+
+def key_file_for(db_path: Path) -> Path:
+    """The passphrase-protected key file of a workspace file: `liaison.db` → `liaison-keys.json`."""
+    return db_path.with_name(f"{db_path.stem}-keys.json")
 
 
 def open_secret_store(

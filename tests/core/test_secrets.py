@@ -10,25 +10,9 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
-from liaison.sync import secrets
+from liaison.core import secrets
 from liaison.sync.keys import load_identity
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
+from tests.dbfiles import MemoryKeyring
 
 
 class PlaintextKeyring(MemoryKeyring):
@@ -36,7 +20,7 @@ class PlaintextKeyring(MemoryKeyring):
 
 
 PlaintextKeyring.__module__ = "keyrings.alt.file"
-REAL_KEYRING_USABLE = secrets.keyring_usable  # taken before the sync conftest turns keyrings off
+REAL_KEYRING_USABLE = secrets.keyring_usable
 
 
 @pytest.fixture
