@@ -40,7 +40,7 @@ from liaison.core.sync_records import DEVICE_TABLES
 from liaison.sync import exchange
 from liaison.sync.keys import PeerKeys, load_identity
 from liaison.sync.package import SUFFIX, read_records, verify_signature
-from liaison.sync.secrets import open_secret_store
+from liaison.core.secrets import open_secret_store
 from tests.core.services.helpers import person_input
 from tests.crash import child
 from tests.sync.conftest import AREAS, VILLAGE
