@@ -316,6 +316,53 @@ def shoot_exchange_page(app: QApplication, out: Path, suffix: str) -> None:
     village.close()
 
 
+def shoot_protection(app: QApplication, ctx: GuiContext, window: MainWindow, out: Path, suffix: str) -> None:
+    """Login, the idle lock over the window, accounts, passwords, backups, the recovery code."""
+    from liaison.core.backups import make_backup
+    from liaison.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from liaison.gui.accounts import AccountsDialog, PasswordDialog, UserFormDialog
+    from liaison.gui.backups import RestoreDialog
+    from liaison.gui.login import (
+        FirstAdminDialog,
+        LoginDialog,
+        RecoveryCodeDialog,
+        RecoveryEntryDialog,
+        demo_login_hint,
+    )
+
+    ws = ctx.workspace
+    dialogs: list[tuple[str, QWidget]] = [
+        ("login", LoginDialog(ws, username="v0001", hint=demo_login_hint(DEMO_ACCOUNTS, DEMO_PASSWORD))),
+        ("first-admin", FirstAdminDialog(ws)),
+        ("recovery-code", RecoveryCodeDialog(ws.recovery_code() or "", workspace="演示数据", path=ws.url)),
+        ("recovery-entry", RecoveryEntryDialog(ws.url, lambda code: None)),
+        ("accounts", AccountsDialog(ctx)),
+        ("account-new", UserFormDialog(ctx)),
+        ("password-own", PasswordDialog(ctx)),
+    ]
+    make_backup(ws, reason="manual")
+    dialogs.append(("restore", RestoreDialog(ctx)))
+    for name, dialog in dialogs:
+        dialog.show()
+        settle(app)
+        shoot(dialog, out / f"protect-{name}-{suffix}.png")
+        if name == "login":
+            dialog.password.setText("wrong-password")  # type: ignore[attr-defined]
+            dialog.accept()  # type: ignore[attr-defined]
+            settle(app)
+            shoot(dialog, out / f"protect-login-wrong-{suffix}.png")
+        dialog.hide()
+        dialog.deleteLater()
+    window.show_page("settings")
+    window.lock()
+    settle(app)
+    shoot(window, out / f"protect-locked-window-{suffix}.png")
+    shoot(window.idle_lock.dialog, out / f"protect-lock-dialog-{suffix}.png")  # type: ignore[arg-type]
+    window.idle_lock.dialog.password.setText(DEMO_PASSWORD)  # type: ignore[union-attr]
+    window.idle_lock.dialog.try_unlock()  # type: ignore[union-attr]
+    settle(app)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
@@ -326,11 +373,14 @@ def main() -> int:
     work = Path(tempfile.mkdtemp())
     ws = open_workspace(f"sqlite:///{work / 'demo.db'}")
     build_demo(ws.engine, ws.rules, ws.device_id, persons=args.persons, seed=3)
+    from liaison.core.demo import DEMO_PASSWORD
+    from liaison.core.services.accounts import authenticate
+
+    actor = authenticate(ws.uow, "admin", DEMO_PASSWORD, device_id=ws.device_id)
     with ws.uow() as uow:
-        actor = workspace_actor(uow, ws.system_actor)
         someone = search_people(uow, actor, SearchQuery(text="", has_open_need=True, limit=1)).rows[0]
     settings = GuiSettings(work / "gui.ini")
-    ctx = GuiContext(ws, actor, settings)
+    ctx = GuiContext(ws, actor, settings, auto_backups=False)
     for scale in (100, 200):
         apply_font_scale(app, scale)
         suffix = f"{scale}"
@@ -346,6 +396,7 @@ def main() -> int:
         shoot_case_windows(app, ctx, args.out, suffix)
         shoot_reports_page(app, window, args.out, suffix)
         shoot_exchange_page(app, args.out, suffix)
+        shoot_protection(app, ctx, window, args.out, suffix)
         window.show_page("roster").search.setText("wang")  # type: ignore[attr-defined]
         settle(app, 400)
         shoot(window, args.out / f"page-roster-search-{suffix}.png")

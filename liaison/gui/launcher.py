@@ -160,6 +160,8 @@ class Launcher:
             self._show_recovery_code(ws)
         if actor is None:
             actor = self._login(ws)
+            if actor is not None:
+                self._show_recovery_code(ws)  # only if a crash kept it from being shown
         if actor is None:
             ws.close()
             return None
@@ -172,9 +174,15 @@ class Launcher:
         ws, empty = self._workspace(url)
         if ws is None:
             return None
-        if empty and not build_demo_with_progress(None, ws):
-            ws.close()
-            return None
+        if empty:
+            if not build_demo_with_progress(None, ws):
+                ws.close()
+                return None
+            from liaison.core.services import settings as stored
+
+            with ws.uow() as uow:  # synthetic data: its recovery code protects nothing
+                stored.put_setting(uow.session, stored.RECOVERY_CODE_SHOWN, True)
+                uow.commit()
         actor = self._login(ws, hint=demo_login_hint(DEMO_ACCOUNTS, DEMO_PASSWORD))
         if actor is None:
             ws.close()
@@ -189,14 +197,22 @@ class Launcher:
         return actor
 
     def _show_recovery_code(self, ws: Workspace) -> None:
-        """Once, right after the village workspace is set up: the code that reopens the
-        encrypted database after a reinstall."""
+        """Once, right after the village workspace is set up (or at the first login after a
+        start that ended before it could be shown): the code that reopens the encrypted
+        database after a reinstall."""
+        from liaison.core.services import settings as stored
+
         code = ws.recovery_code()
         if code is None:  # not an encrypted file (a server database)
             return
         with ws.uow() as uow:
+            if stored.get_setting(uow.session, stored.RECOVERY_CODE_SHOWN):
+                return
             name = workspace_name(uow)
         RecoveryCodeDialog.show_code(None, code, workspace=name, path=str(sqlite_path(ws.url) or ws.url))
+        with ws.uow() as uow:
+            stored.put_setting(uow.session, stored.RECOVERY_CODE_SHOWN, True)
+            uow.commit()
 
     def _login(self, ws: Workspace, *, hint: str | None = None) -> Actor | None:
         """The first administrator where there is none yet, then the login."""

@@ -5,6 +5,7 @@ the database key."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QTextDocument
@@ -24,6 +25,9 @@ from liaison.core.errors import LiaisonError, ValidationError
 from liaison.core.i18n import _
 from liaison.core.services.context import Actor
 from liaison.gui.fields import ErrorLabel, FormGrid, TextField
+
+if TYPE_CHECKING:
+    from liaison.core.demo import DemoAccount
 
 
 def password_field() -> QLineEdit:
@@ -300,8 +304,9 @@ class RecoveryEntryDialog(QDialog):
             dialog.deleteLater()
 
 
-def demo_login_hint(accounts: Sequence[tuple[str, str, str, str]], password: str) -> str:
+def demo_login_hint(accounts: Sequence[DemoAccount], password: str) -> str:
     lines = [_("演示数据的账户（密码都是 {pw}）：").format(pw=password)]
-    for username, display, role, area in accounts:
-        lines.append(f"  {username} — {display}，{role}" + (f"（{area}）" if area else ""))
+    for account in accounts:
+        where = f"（{account.area_name}）" if account.area_name else ""
+        lines.append(f"  {account.username} — {account.display_name}，{account.role_label}{where}")
     return "\n".join(lines)

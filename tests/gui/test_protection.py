@@ -214,6 +214,8 @@ def test_the_window_locks_with_ctrl_l_and_the_minutes_are_a_setting(qtbot, offic
     assert isinstance(settings, SettingsPage)
     settings.idle_minutes.set_value(30)
     assert officer_ctx.settings.idle_lock_minutes == 30 and window.idle_lock.minutes == 30
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     assert window.idle_lock.is_locked
     assert any(c.parentWidget() is window for c in visible_curtains())
@@ -319,7 +321,7 @@ def _add_person(ctx, name):
         area = next(iter(ctx.actor.scope_area_ids or ()), None)
         person = create_person(uow, ctx.actor, person_input(area, name=name))
         uow.commit()
-    return person.id
+    return person.person_id
 
 
 def test_a_backup_taken_in_the_window_is_restored_and_the_state_before_is_kept(qtbot, admin_ctx, recorder):
@@ -399,3 +401,91 @@ def test_a_wrong_recovery_code_is_named_and_the_right_one_opens(qtbot, tmp_path)
     dialog.accept()
     assert dialog.result_value == "AAAA-BBBB"
     assert open_workspace  # the launcher passes open_workspace(url, recovery_code=code) as the check
+
+
+def test_the_demo_login_lists_its_accounts_and_password():
+    from liaison.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from liaison.gui.login import demo_login_hint
+
+    hint = demo_login_hint(DEMO_ACCOUNTS, DEMO_PASSWORD)
+    assert "demo1234" in hint
+    for account in DEMO_ACCOUNTS:
+        assert f"{account.username} — {account.display_name}" in hint
+    assert "（桦皮厂镇）" in hint
+
+
+# --- the launcher: first run, later runs, a lost key ------------------------------------------
+
+
+@pytest.fixture
+def own_keyring():
+    import keyring
+
+    from tests.dbfiles import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+def test_first_run_shows_the_code_once_and_later_runs_ask_for_a_login(
+        qtbot, tmp_path, gui_settings, qapp, monkeypatch, own_keyring):
+    from liaison.gui import launcher as launcher_module
+    from liaison.gui.launcher import Launcher
+    from liaison.gui.welcome import WelcomeChoice
+
+    shown: list[str] = []
+    logins: list[str] = []
+
+    def welcome(cls, parent=None, *, create=None):
+        create(SETUP)
+        return WelcomeChoice(setup=SETUP)
+
+    def login_ask(cls, ws, *, username="", hint=None):
+        logins.append(username)
+        return login(ws, "lixm", "village-pass-1")
+
+    monkeypatch.setattr(launcher_module.WelcomeDialog, "ask", classmethod(welcome))
+    monkeypatch.setattr(launcher_module.RecoveryCodeDialog, "show_code",
+                        classmethod(lambda cls, parent, code, **kw: shown.append(code)))
+    monkeypatch.setattr(launcher_module.LoginDialog, "ask", classmethod(login_ask))
+    url = f"sqlite:///{tmp_path / 'village.db'}"
+    starter = Launcher(qapp, gui_settings)
+    window = starter.open(url)
+    qtbot.addWidget(window)
+    assert window.ctx.actor.username == "lixm" and logins == []  # just typed: no second login
+    assert len(shown) == 1 and shown[0] == window.ctx.workspace.recovery_code()
+    code = shown[0]
+    assert window.close()
+    wait_for_background_work()
+    window.ctx.workspace.close()
+
+    window = starter.open(url)
+    qtbot.addWidget(window)
+    assert logins == ["lixm"]  # the login remembers the last name
+    assert len(shown) == 1  # the code is not shown again
+    assert window.close()
+    wait_for_background_work()
+    window.ctx.workspace.close()
+
+    own_keyring.items.clear()  # a reinstall: the key is gone, the recovery code opens it
+    typed: list[str] = []
+
+    def recovery(cls, path, check):
+        try:
+            check("0000-0000-0000")
+        except Exception as exc:  # noqa: BLE001 - the dialog shows this message and lets one retry
+            typed.append(str(exc))
+        typed.append(code)
+        return check(code.lower())
+
+    monkeypatch.setattr(launcher_module.RecoveryEntryDialog, "ask", classmethod(recovery))
+    window = starter.open(url)
+    qtbot.addWidget(window)
+    assert typed[-1] == code and "恢复码" in typed[0]
+    assert window.ctx.actor.username == "lixm"
+    assert window.close()
+    wait_for_background_work()
+    window.ctx.workspace.close()

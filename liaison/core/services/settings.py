@@ -13,6 +13,9 @@ DEVICE_ID = "device_id"
 WORKSPACE_NAME = "workspace_name"
 HOME_AREA_ID = "home_area_id"
 RULE_OVERRIDES = "rule_overrides"
+# set once the window has shown the database's recovery code (it is shown once, but must be
+# shown: a crash between creating the workspace and showing it would otherwise lose it)
+RECOVERY_CODE_SHOWN = "recovery_code_shown"
 
 
 def get_setting(session: Session, key: str, default: Any = None) -> Any:
