@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -63,6 +62,7 @@ from liaison.gui.case_dialogs import (
     suggested_role,
 )
 from liaison.gui.context import GuiContext
+from liaison.gui.viewer_copies import open_copy_dir
 from liaison.gui.fields import ErrorLabel
 from liaison.gui.flow_layout import FlowLayout
 from liaison.gui.ops import Op, report_error, run_in_background
@@ -151,12 +151,6 @@ def _clear(layout: Any) -> None:
             widget.deleteLater()
         elif item.layout() is not None:
             _clear(item.layout())
-
-
-def open_copy_dir() -> Path:
-    """Where an attachment is copied, under its own name, for the system's viewer to open
-    (the store keeps files under their digest, without a name or extension)."""
-    return Path(tempfile.gettempdir()) / "liaison-attachments"
 
 
 class CaseWindow(QDialog):

@@ -90,10 +90,11 @@ class PassphraseDialog(QDialog):
         self.setWindowTitle(_("设置密钥口令") if new else _("输入密钥口令"))
         layout = QVBoxLayout(self)
         if new:
-            text = _("本机没有可用的系统密钥库，本机的密钥将保存在一个用口令加密的文件里。"
-                     "请设置口令（至少 {n} 个字符）并牢记：忘记口令就要重新加入县级数据中心。").format(n=MIN_PASSPHRASE)
+            text = _("本机没有可用的系统密钥库，数据库和数据交换的密钥将保存在一个用口令加密的文件里。"
+                     "请设置口令（至少 {n} 个字符）并牢记：忘记口令时，数据只能用恢复码打开，"
+                     "并要重新加入县级数据中心。").format(n=MIN_PASSPHRASE)
         else:
-            text = _("请输入保护本机密钥的口令。")
+            text = _("请输入保护本机密钥（数据库和数据交换）的口令。")
         intro = QLabel(text)
         intro.setWordWrap(True)
         layout.addWidget(intro)

@@ -253,8 +253,12 @@ class Launcher:
 
 
 def launch(app: QApplication, db_option: str | None) -> QWidget | None:
+    from liaison.gui.viewer_copies import clear_viewer_copies
+
+    clear_viewer_copies()  # plain copies a crashed run left behind
     launcher = Launcher(app)
     app.aboutToQuit.connect(wait_for_background_work)
+    app.aboutToQuit.connect(clear_viewer_copies)
     window = launcher.start(db_option)
     app.launcher = launcher  # type: ignore[attr-defined]  # keeps the launcher alive while the app runs
     return window

@@ -25,7 +25,7 @@ from liaison.core.enums import (
 from liaison.core.models import Attachment, FollowUp, Need
 from liaison.core.rules.workflows import DEVICE_FITTING, Move
 from liaison.core.services import modifications
-from liaison.gui import case_window, windows
+from liaison.gui import case_window, viewer_copies, windows
 from liaison.gui.case_dialogs import AttachmentRoleDialog, RemoveAttachmentDialog, StepDialog
 from liaison.gui.case_window import CaseWindow
 from liaison.gui.dialogs import UnsavedChoice
@@ -413,7 +413,7 @@ def test_a_photo_is_attached_opened_and_reported_missing_when_gone(
     monkeypatch.setattr(AttachmentRoleDialog, "ask", classmethod(
         lambda cls, parent, name, roles, default: asked.append((name, roles, default))
         or (AttachmentRole.BEFORE, "改造前的卫生间门口")))
-    monkeypatch.setattr(case_window.tempfile, "tempdir", str(tmp_path / "temp"))
+    monkeypatch.setattr(viewer_copies.tempfile, "tempdir", str(tmp_path / "temp"))
     (tmp_path / "temp").mkdir()
     opened = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)

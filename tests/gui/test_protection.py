@@ -489,3 +489,15 @@ def test_first_run_shows_the_code_once_and_later_runs_ask_for_a_login(
     assert window.close()
     wait_for_background_work()
     window.ctx.workspace.close()
+
+
+def test_decrypted_viewer_copies_do_not_outlive_the_program(tmp_path, monkeypatch):
+    from liaison.gui import viewer_copies
+
+    monkeypatch.setattr(viewer_copies.tempfile, "gettempdir", lambda: str(tmp_path))
+    copy = viewer_copies.open_copy_dir() / "some-id" / "照片.jpg"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(b"plain photo")
+    copy.chmod(0o444)  # as the case window leaves them
+    viewer_copies.clear_viewer_copies()
+    assert not viewer_copies.open_copy_dir().exists()
