@@ -62,11 +62,11 @@ from liaison.gui.case_dialogs import (
     suggested_role,
 )
 from liaison.gui.context import GuiContext
-from liaison.gui.viewer_copies import open_copy_dir
 from liaison.gui.fields import ErrorLabel
 from liaison.gui.flow_layout import FlowLayout
 from liaison.gui.ops import Op, report_error, run_in_background
 from liaison.gui.person_file_sections import Column, RecordTableModel, format_date, record_table
+from liaison.gui.viewer_copies import open_copy_dir
 from liaison.gui.visit_form import plain_button
 
 Index = QModelIndex | QPersistentModelIndex

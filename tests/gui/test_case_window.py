@@ -25,7 +25,7 @@ from liaison.core.enums import (
 from liaison.core.models import Attachment, FollowUp, Need
 from liaison.core.rules.workflows import DEVICE_FITTING, Move
 from liaison.core.services import modifications
-from liaison.gui import case_window, viewer_copies, windows
+from liaison.gui import viewer_copies, windows
 from liaison.gui.case_dialogs import AttachmentRoleDialog, RemoveAttachmentDialog, StepDialog
 from liaison.gui.case_window import CaseWindow
 from liaison.gui.dialogs import UnsavedChoice
