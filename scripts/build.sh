@@ -59,6 +59,9 @@ trap 'rm -rf "$WORK"' EXIT
 export HOME="$WORK/home" XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config" \
     XDG_STATE_HOME="$WORK/state" XDG_CACHE_HOME="$WORK/cache"
 unset LIAISON_DB
+# a headless build machine has no system keyring: the database and device keys take a
+# passphrase; the demo workspace's administrator logs in (the CLI and the window's probe)
+export LIAISON_PASSPHRASE="build-smoke-test-only" LIAISON_USER=admin LIAISON_PASSWORD=demo1234
 mkdir -p "$HOME"
 cd "$WORK"
 run() { "$PROGRAM" "$@" >"$WORK/out" 2>"$WORK/err"; }
@@ -119,12 +122,17 @@ run --db "$WORK/old.db" db check --json || { show_err; fail "升级旧版数据�
 HEAD="$("$PY" -c 'from liaison.core import db; print(db.head_revision())')"
 grep -q "\"revision\": \"$HEAD\"" "$WORK/out" || fail "升级后版本应为 $HEAD: $(cat "$WORK/out")"
 [ -f "$WORK/old.db.before-$HEAD.bak" ] || fail "升级前没有备份 (no backup before the upgrade)"
-"$PY" - "$WORK/old.db" <<'EOF' || fail "升级后数据丢失 (rows lost in the upgrade)"
-import sqlite3, sys
-row = sqlite3.connect(sys.argv[1]).execute("SELECT value FROM setting WHERE key='workspace_name'").fetchone()
+"$PY" - "$WORK/old.db" <<'EOF' || fail "升级后数据丢失或没有加密 (rows lost, or the file left unencrypted)"
+import sys
+from pathlib import Path
+from liaison.core import dbkey
+path = Path(sys.argv[1])
+if path.read_bytes()[:16] == b"SQLite format 3\0":
+    sys.exit(1)  # the earlier version's plain file must have been encrypted on open
+row = dbkey.connect_workspace_file(path).execute("SELECT value FROM setting WHERE key='workspace_name'").fetchone()
 sys.exit(0 if row == ('"旧版工作区"',) else 1)
 EOF
-ok "旧版数据库 0002 → $HEAD 升级，数据和备份都在 (0002 database upgraded, rows and backup kept)"
+ok "旧版数据库 0002 → $HEAD 升级并加密，数据和备份都在 (0002 database upgraded and encrypted, rows and backup kept)"
 
 # 5. the window, offscreen: opened on the demo workspace, saved as a picture, closed by itself
 SHOT="$DIST/smoke-window.png"
@@ -148,8 +156,6 @@ ok "月报 PDF $SMOKE_MONTH：$(stat -c %s "$WORK/monthly.pdf") 字节，字体�
 
 # 7. an exchange package, once the command exists (`liaison sync`; before that: skipped)
 if run sync --help; then
-    # a headless build machine has no system keyring: the device keys take a passphrase
-    export LIAISON_PASSPHRASE="build-smoke-test-only"
     if run enrol --help && run hub --help; then
         # the device joins a county hub made for the check, as a village would
         run --db "$WORK/hub.db" hub init --out "$WORK/setup.json" --county 演示县 ||

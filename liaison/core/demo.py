@@ -1004,8 +1004,10 @@ def build_demo(
             "id": builder.uuid(), "at": builder.stamp(today), "user_id": None, "username": "demo",
             "device_id": device_id, "entity": "workspace", "entity_id": builder.county_id, "action": "demo",
             "changes": {"persons": [None, persons], "seed": [None, seed]}, "reason": "生成演示数据"})
+        # synthetic data: its recovery code protects nothing, so the window need not show it
         for key, value in ((settings.WORKSPACE_NAME, f"演示数据（{COUNTY_NAME}）"),
-                           (settings.HOME_AREA_ID, builder.county_id)):
+                           (settings.HOME_AREA_ID, builder.county_id),
+                           (settings.RECOVERY_CODE_SHOWN, True)):
             cursor.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", (key, json.dumps(value)))
         report(_("正在提交……"))
         cursor.execute("COMMIT")

@@ -83,6 +83,7 @@ def run_gui(db_option: str | None = None) -> int:
 
 def arm_smoke_screenshot(app: QApplication, path: str, delay_ms: int = SMOKE_DELAY_MS) -> None:
     """After `delay_ms` (and any background loading), save the main window to `path` and quit.
+    A login dialog on the way is answered with LIAISON_USER and LIAISON_PASSWORD.
     The program then exits 0 only if the main window was shown and saved; otherwise (e.g. the
     welcome dialog or an error message instead) it saves what was shown and exits non-zero.
     Says what it saw on stderr."""
@@ -100,4 +101,17 @@ def arm_smoke_screenshot(app: QApplication, path: str, delay_ms: int = SMOKE_DEL
         log.info("smoke screenshot of %s, saved=%s", type(target).__name__, saved)
         app.exit(0 if main is not None and saved else 4)
 
+    def log_in() -> None:
+        # the login dialog filled in and confirmed as a person would, from the CLI's variables
+        from liaison.gui.login import LoginDialog
+
+        user, password = os.environ.get("LIAISON_USER"), os.environ.get("LIAISON_PASSWORD")
+        dialog = next((w for w in app.topLevelWidgets() if isinstance(w, LoginDialog) and w.isVisible()), None)
+        if dialog is None or not user or password is None:
+            return
+        dialog.username.setText(user)
+        dialog.password.setText(password)
+        dialog.accept()
+
+    QTimer.singleShot(delay_ms // 3, log_in)
     QTimer.singleShot(delay_ms, shoot)

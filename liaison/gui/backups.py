@@ -259,6 +259,9 @@ class AutoBackup(QObject):
         self._timer.stop()
         if not self.enabled:
             return
+        from liaison.gui.ops import wait_for_background_work
+
+        wait_for_background_work()  # a daily backup may still be running
         try:
             make_backup(self.ctx.workspace, reason="exit")
         except Exception as exc:  # noqa: BLE001 - closing must go on; the person is told

@@ -174,15 +174,9 @@ class Launcher:
         ws, empty = self._workspace(url)
         if ws is None:
             return None
-        if empty:
-            if not build_demo_with_progress(None, ws):
-                ws.close()
-                return None
-            from liaison.core.services import settings as stored
-
-            with ws.uow() as uow:  # synthetic data: its recovery code protects nothing
-                stored.put_setting(uow.session, stored.RECOVERY_CODE_SHOWN, True)
-                uow.commit()
+        if empty and not build_demo_with_progress(None, ws):
+            ws.close()
+            return None
         actor = self._login(ws, hint=demo_login_hint(DEMO_ACCOUNTS, DEMO_PASSWORD))
         if actor is None:
             ws.close()

@@ -294,8 +294,5 @@ class MainWindow(QMainWindow):
         self.ctx.settings.save_window_geometry(self.saveGeometry())
         self.idle_lock.stop()
         if self._backup_on_exit:
-            from liaison.gui.ops import wait_for_background_work
-
-            wait_for_background_work()  # a daily backup may still be running
             self.auto_backup.on_exit()
         event.accept()
