@@ -384,38 +384,52 @@ def import_in_child(sites: SyncSites, package: Path) -> dict[str, Any]:
     return probe
 
 
+# set up in the hub and the baseline alike before the import (areas, settings, the schema's own)
+PRESET_TABLES = ("alembic_version", "area", "setting")
+
+
 def raw_insert(sites: SyncSites) -> dict[str, Any]:
-    """The limit the import is held to: the same rows of the same tables, read in their stored
-    form from the device and inserted with the DBAPI's executemany into an empty database of the
-    same kind, through the hub engine's own DBAPI connection (same module, same connect-time
-    settings, e.g. SQLCipher's key), one transaction per table. Only the executemany and commit
-    are timed; reading the rows is not."""
-    device = open_workspace(f"sqlite:///{sites.device_path}")
+    """The limit the import is held to: every row the import wrote at the hub (the package's
+    records and what the hub derives from them: search terms, an audit line per person and per
+    package, the shared state of each person, the package's own bookkeeping), read back in its
+    stored form and inserted into an empty database of the same kind with the DBAPI's
+    executemany, one transaction per table, through the hub engine's own DBAPI connection
+    (same module, same connect-time settings, e.g. SQLCipher's key). Only the executemany and
+    commit are timed; reading the rows is not."""
+    from liaison.core.models import Base
+
+    hub = open_workspace(f"sqlite:///{sites.hub_path}")
     raw = open_workspace(f"sqlite:///{sites.raw_path}")
-    source, target = device.engine.raw_connection(), raw.engine.raw_connection()
+    source, target = hub.engine.raw_connection(), raw.engine.raw_connection()
     module = raw.engine.dialect.dbapi
-    seconds, rows = 0.0, 0
+    per_table: dict[str, dict[str, float]] = {}
     try:
-        for name in IMPORT_TABLES:
+        for t in Base.metadata.sorted_tables:
+            if t.name in PRESET_TABLES:
+                continue
             cursor = source.cursor()
-            columns = [r[1] for r in cursor.execute(f"PRAGMA table_info({name})")]
-            data = cursor.execute(f"SELECT {', '.join(columns)} FROM {name}").fetchall()
+            columns = [f'"{r[1]}"' for r in cursor.execute(f'PRAGMA table_info("{t.name}")')]
+            data = cursor.execute(f'SELECT {", ".join(columns)} FROM "{t.name}"').fetchall()
             cursor.close()
-            sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            if not data:
+                continue
+            sql = f'INSERT INTO "{t.name}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
             started = time.perf_counter()
             cursor = target.cursor()
             cursor.executemany(sql, data)
             target.commit()
-            seconds += time.perf_counter() - started
+            per_table[t.name] = {"rows": len(data), "s": round(time.perf_counter() - started, 3)}
             cursor.close()
-            rows += len(data)
             del data
     finally:
         source.close()
         target.close()
-        device.close()
+        hub.close()
         raw.close()
-    return {"seconds": seconds, "rows": rows, "dbapi": getattr(module, "__name__", str(module))}
+    records = [v for k, v in per_table.items() if k in IMPORT_TABLES]
+    return {"seconds": sum(v["s"] for v in per_table.values()), "rows": sum(v["rows"] for v in per_table.values()),
+            "records_seconds": sum(v["s"] for v in records), "records_rows": sum(v["rows"] for v in records),
+            "per_table": per_table, "dbapi": getattr(module, "__name__", str(module))}
 
 
 def measure_sync(path: Path, figures: Figures) -> None:
@@ -439,6 +453,9 @@ def measure_sync(path: Path, figures: Figures) -> None:
         raw = raw_insert(sites)
         figures.values["import"] = {
             "rows": rows, "seconds": probe["seconds"], "raw_sqlite_s": round(raw["seconds"], 2),
+            "raw_rows": raw["rows"], "raw_records_s": round(raw["records_seconds"], 2),
+            "raw_records_rows": raw["records_rows"], "raw_per_table": raw["per_table"],
+            "ratio_records_only": round(raw["records_seconds"] / probe["seconds"], 3),
             "raw_dbapi": raw["dbapi"], "export_all_s": round(export_all_s, 2),
             "package_mb": round(package.path.stat().st_size / 2**20, 1), "counts": probe["counts"],
             "phases": probe.get("phases", {}),

@@ -320,3 +320,28 @@ def wire_rows(name: str, columns: list[str], rows: list[list[Any]]) -> list[list
     encode = wire_encoder(name)
     return [encode([values[c] for c in expected]) for values in
             (decode_row(name, dict(zip(expected, row, strict=True))) for row in rows)]
+
+
+def _wire_decoder(kind: Any) -> Callable[[Any], Any] | None:
+    if isinstance(kind, Uuid):
+        return uuid.UUID
+    if isinstance(kind, DateTime):
+        return datetime.fromisoformat
+    if isinstance(kind, Date):
+        return date.fromisoformat
+    if isinstance(kind, Enum) and kind.enum_class is not None:
+        return {member.value: member for member in kind.enum_class}.__getitem__
+    return None
+
+
+@cache
+def wire_decoder(name: str) -> Callable[[list[Any]], dict[str, Any]]:
+    """A row `wire_rows` returned → its values as Python objects, by column (no checks: the
+    batch was checked)."""
+    pairs = [(c, _wire_decoder(table(name).c[c].type)) for c in shared_columns(name)]
+
+    def decode(row: list[Any]) -> dict[str, Any]:
+        return {c: v if convert is None or v is None else convert(v)
+                for (c, convert), v in zip(pairs, row, strict=True)}
+
+    return decode

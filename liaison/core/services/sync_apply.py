@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, Uuid, delete, func, select
@@ -59,6 +60,7 @@ from liaison.core.sync_records import (
     decode_row,
     decode_value,
     shared_columns,
+    wire_decoder,
     wire_encoder,
 )
 from liaison.core.uow import UnitOfWork
@@ -354,8 +356,9 @@ def _check_new_people(ctx: _Context, fresh: list[list[Any]]) -> tuple[list[dict[
         Person.id_number.in_([row[number_at] for row in fresh]))).all())
     outcomes: list[RecordOutcome] = []
     people: list[dict[str, Any]] = []
+    decode = wire_decoder("person")
     for row in fresh:
-        values = decode_row("person", dict(zip(columns, row, strict=True)))
+        values = decode(row)
         try:
             _check_dates("person", values, ctx.today)
             ctx.ensure_area(values["area_id"].hex)
@@ -603,27 +606,71 @@ def _insert_wire(session: Session, table: str, rows: list[list[Any]], now: str) 
     sql = (f'INSERT INTO "{table}" ({names}, "updated_at", "row_version") '
            f"VALUES ({', '.join('?' * len(columns))}, '{now}', 1)")
     # the driver's own executemany: SQLAlchemy would want a tuple made of every row first
-    cursor = connection.connection.cursor()
-    try:
-        cursor.executemany(sql, rows)
-    finally:
-        cursor.close()
+    _executemany(session, sql, rows)
 
 
 def _insert_people(ctx: _Context, people: list[dict[str, Any]]) -> None:
     """New people with their search terms, an audit line each and the state now shared."""
     session = ctx.session
     start = int(session.scalar(select(func.coalesce(func.max(Person.search_no), 0))) or 0)
+    if session.connection().dialect.name != "sqlite":
+        _insert_people_core(ctx, people, start)
+        return
+    columns = shared_columns("person")
+    encode = wire_encoder("person")
+    stored = [encode([merged[c] for c in columns]) for merged in people]
+    numbers = range(start + 1, start + 1 + len(people))
+    names = ", ".join(f'"{c}"' for c in columns)
+    _executemany(session, f'INSERT INTO person ({names}, name_sort, search_no, updated_at, row_version) '
+                          f"VALUES ({', '.join('?' * len(columns))}, ?, ?, '{ctx.now}', 1)",
+                 [[*row, merged["name_sort"], number] for row, merged, number in zip(stored, people, numbers, strict=True)])
+    _executemany(session, "INSERT INTO person_search_term (term, search_no) VALUES (?, ?)",
+                 [(term, number) for merged, number in zip(people, numbers, strict=True)
+                  for term in search_terms(merged["name"], merged["id_number"], merged.get("phone"))])
+    # the JSON form of what each person now is (audit.jsonable): the stored text but the area
+    kept = [k for k, c in enumerate(columns) if c not in FIXED]
+    pick, kept_names, area_at = itemgetter(*kept), [columns[k] for k in kept], columns.index("area_id")
+    states = [dict(zip(kept_names, pick(row), strict=True)) for row in stored]
+    for state, row in zip(states, stored, strict=True):
+        state["area_id"] = str(uuid.UUID(row[area_at]))
+    id_at = columns.index("id")
+    actor = ctx.actor
+    user = actor.user_id.hex if actor.user_id is not None else None
+    _executemany(session, "INSERT INTO audit_event (id, at, user_id, username, device_id, entity, entity_id, action, "
+                          "changes, reason) VALUES (?, ?, ?, ?, ?, 'person', ?, 'sync-create', ?, ?)",
+                 [(new_uuid().hex, ctx.now, user, actor.username[:40], actor.device_id, row[id_at],
+                   json.dumps({k: [None, v] for k, v in state.items() if v is not None}, ensure_ascii=False),
+                   ctx.reason) for row, state in zip(stored, states, strict=True)])
+    _executemany(session, "INSERT INTO sync_base (entity, entity_id, \"values\") VALUES ('person', ?, ?)",
+                 [(row[id_at], json.dumps(state, ensure_ascii=False)) for row, state in zip(stored, states, strict=True)])
+    for row in stored:
+        ctx.known["person"].add(row[id_at])
+        ctx.person_areas[row[id_at]] = row[area_at]
+
+
+def _executemany(session: Session, sql: str, rows: list[Any]) -> None:
+    """The driver's own executemany, inside the session's transaction."""
+    if not rows:
+        return
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+def _insert_people_core(ctx: _Context, people: list[dict[str, Any]], start: int) -> None:
+    """`_insert_people` on a database other than SQLite, through SQLAlchemy Core."""
+    session = ctx.session
     rows = []
-    for k, merged in enumerate(people, start=1):
+    for k, merged in enumerate(people, start=start + 1):
         row = {k: v for k, v in merged.items() if k not in LOCAL or k == "name_sort"}
-        row["search_no"] = start + k
+        row["search_no"] = k
         rows.append(row)
     insert_rows(session, Person.__table__, rows)
-    terms = [{"term": term, "search_no": row["search_no"]} for row in rows
-             for term in search_terms(row["name"], row["id_number"], row.get("phone"))]
-    if terms:
-        insert_rows(session, PersonSearchTerm.__table__, terms)
+    insert_rows(session, PersonSearchTerm.__table__, [
+        {"term": term, "search_no": row["search_no"]} for row in rows
+        for term in search_terms(row["name"], row["id_number"], row.get("phone"))])
     shared = [(name, _jsonable_of(Person.__table__.c[name].type)) for name in shared_columns("person")
               if name not in FIXED]
     states = [{name: convert(row[name]) for name, convert in shared} for row in rows]
@@ -638,9 +685,8 @@ def _insert_people(ctx: _Context, people: list[dict[str, Any]]) -> None:
         {"entity": "person", "entity_id": row["id"], "values": state} for row, state in zip(rows, states, strict=True)
     ])
     for row in rows:
-        person_hex = row["id"].hex
-        ctx.known["person"].add(person_hex)
-        ctx.person_areas[person_hex] = row["area_id"].hex
+        ctx.known["person"].add(row["id"].hex)
+        ctx.person_areas[row["id"].hex] = row["area_id"].hex
 
 
 def _jsonable_of(kind: Any) -> Callable[[Any], Any]:
