@@ -577,6 +577,9 @@ def render_report(figures: Figures) -> str:
     ]
     if figures.notes:
         lines += ["", *[f"- {n}" for n in figures.notes]]
+    scaling = json.loads(RESULTS.read_text()).get("scaling") if RESULTS.exists() else None
+    if scaling:
+        lines += ["", *render_scaling(scaling)]
     return "\n".join(lines) + "\n"
 
 
@@ -601,13 +604,114 @@ def run(persons: int, samples: int, write: bool, gui: bool = True) -> Figures:
     return figures
 
 
+# --- the scaling line: the same measures at ten times and a hundred times the work -------------
+
+SCALING_SIZES = (1_000, 10_000, 100_000)  # people; about 9, 92 and 918 thousand visits
+SCALING_MARK = "## Scaling"
+
+
+def scaling_point(persons: int, samples: int) -> dict[str, Any]:
+    """One size of the scaling line: the county's size and each measure with its cost per unit
+    of work (per row for import and export, per 1,000 people for the county's 月报)."""
+    figures = Figures(persons)
+    ws, path = county(persons, figures)
+    try:
+        with ws.engine.connect() as conn:
+            visits = int(conn.exec_driver_sql("SELECT count(*) FROM visit").scalar() or 0)
+        measure_search(ws, figures, samples)
+        measure_person_file(ws, figures, max(5, samples // 4))
+        measure_monthly(ws, figures, CACHE / "reports")
+    finally:
+        ws.close()
+    measure_sync(path, figures)
+    v, imp = figures.values, figures.values["import"]
+    people = v["monthly"]["county"]["people"]
+    return {
+        "persons": persons, "visits": visits, "rows": imp["rows"],
+        "import_s": imp["seconds"], "import_us_per_row": round(imp["seconds"] / imp["rows"] * 1e6, 1),
+        "import_peak_mb": v["import_peak_mb"], "import_ratio_vs_sqlite": v["import_ratio_vs_sqlite"],
+        "raw_sqlite_s": imp["raw_sqlite_s"], "raw_us_per_row": round(imp["raw_sqlite_s"] / imp["raw_rows"] * 1e6, 1),
+        "export_all_s": imp["export_all_s"], "export_us_per_row": round(imp["export_all_s"] / imp["rows"] * 1e6, 1),
+        "search_p95_ms": v["search_p95_ms"], "open_person_p95_ms": v["open_person_ms"],
+        "township_pdf_s": v["township_pdf_s"], "county_pdf_s": v["county_pdf_s"],
+        "county_pdf_s_per_1000_people": round(v["county_pdf_s"] / max(1, people) * 1000, 3),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def measure_scaling(sizes: tuple[int, ...], samples: int) -> dict[str, Any]:
+    points = [scaling_point(n, samples) for n in sizes]
+    first, last = points[0], points[-1]
+    growth = {key: round(last[key] / first[key], 2) if first[key] else None
+              for key in ("import_us_per_row", "raw_us_per_row", "export_us_per_row", "county_pdf_s_per_1000_people",
+                          "search_p95_ms", "open_person_p95_ms")}
+    return {"measured_on": date.today().isoformat(), "cpu_count": os.cpu_count(), "points": points,
+            "unit_cost_growth": growth}
+
+
+def render_scaling(scaling: dict[str, Any]) -> list[str]:
+    points = scaling["points"]
+    growth = scaling["unit_cost_growth"]
+    lines = [
+        SCALING_MARK, "",
+        f"Measured on {scaling['measured_on']} with `bench/run.py --scaling` ({scaling['cpu_count']} cores, shared: the",
+        "load average at the end of each size is in the last row). Each size is its own synthetic county",
+        "(seed 7); the work grows tenfold from column to column.",
+        "",
+        "| measure | " + " | ".join(f"{p['persons']:,} people, {p['visits']:,} visits" for p in points)
+        + " | unit cost, largest ÷ smallest |",
+        "|---|" + "---|" * (len(points) + 1),
+    ]
+
+    def row(label: str, cell: Any, key: str | None = None) -> None:
+        change = growth.get(key) if key else None
+        lines.append(f"| {label} | " + " | ".join(cell(p) for p in points)
+                     + f" | {'—' if change is None else f'{change}×'} |")
+
+    row("county import (rows in the package)", lambda p: f"{p['import_s']} s ({p['rows']:,} rows)")
+    row("county import, µs per row", lambda p: f"{p['import_us_per_row']}", "import_us_per_row")
+    row("raw executemany of every row the import writes, µs per row", lambda p: f"{p['raw_us_per_row']}",
+        "raw_us_per_row")
+    row("import ratio vs raw executemany; import peak", lambda p: f"{p['import_ratio_vs_sqlite']}; {p['import_peak_mb']} MB")
+    row("export of all changes, µs per row", lambda p: f"{p['export_all_s']} s: {p['export_us_per_row']}",
+        "export_us_per_row")
+    row("search keystroke p95 (worst kind)", lambda p: f"{p['search_p95_ms']} ms", "search_p95_ms")
+    row("opening a person's file (50+ visits) p95", lambda p: f"{p['open_person_p95_ms']} ms", "open_person_p95_ms")
+    row("月报 PDF, one township / the county", lambda p: f"{p['township_pdf_s']} s / {p['county_pdf_s']} s")
+    row("月报 PDF of the county, s per 1,000 people", lambda p: f"{p['county_pdf_s_per_1000_people']}",
+        "county_pdf_s_per_1000_people")
+    row("load average (1, 5, 15 min)", lambda p: ", ".join(str(x) for x in p["load_average"]))
+    worst = max((g for g in growth.values() if g is not None), default=None)
+    lines += ["", f"Largest growth of a unit cost over a hundredfold work: {worst}× "
+              + ("(≤ 1.5×: cost grows no faster than the work)." if worst is not None and worst <= 1.5 else
+                 "(see the notes above on what grows faster than the work).")]
+    return lines
+
+
+def write_scaling(scaling: dict[str, Any]) -> None:
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results["scaling"] = scaling
+    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+    report = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
+    report = report.split(SCALING_MARK)[0].rstrip("\n")
+    REPORT.write_text(report + "\n\n" + "\n".join(render_scaling(scaling)) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=200, help="people whose names are typed")
     parser.add_argument("--write", action="store_true", help="update bench/results.json and BENCHMARKS.md")
     parser.add_argument("--no-gui", action="store_true", help="skip the window measurements")
+    parser.add_argument("--scaling", action="store_true",
+                        help="the scaling line instead: the same measures at 1,000, 10,000 and 100,000 people")
     args = parser.parse_args()
+    if args.scaling:
+        scaling = measure_scaling(SCALING_SIZES, min(args.samples, 50))
+        if args.write:
+            write_scaling(scaling)
+        print(json.dumps(scaling, ensure_ascii=False, indent=2))
+        return 0
     figures = run(args.persons, args.samples, args.write, gui=not args.no_gui)
     print(json.dumps(figures.values, ensure_ascii=False, indent=2))
     for note in figures.notes:

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Boolean, func, select
 
 from liaison.bootstrap import Workspace
 from liaison.core import db
@@ -38,6 +38,7 @@ from liaison.core.services.sync_apply import (
 )
 from liaison.core.sync_records import (
     AREA_TABLES,
+    DATETIME_TEXT,
     DEVICE_TABLES,
     decode_row,
     shared_columns,
@@ -170,44 +171,34 @@ def export_changes(
             if latest is not None and (newest is None or latest > newest):
                 newest = latest
 
-        codes = {info.id: info.code for info in area_directory(uow).values()}
+        codes = {info.id.hex: info.code for info in area_directory(uow).values()}
         sent_people: list[tuple[uuid.UUID, dict[str, Any]]] = []
 
         def batches() -> Iterator[tuple[str, list[str], list[list[Any]]]]:
             done = 0
             for name in DEVICE_TABLES:
-                t = table(name)
                 columns = shared_columns(name)
-                stmt = select(*[t.c[c] for c in columns]).order_by(t.c.created_at, t.c.id)
-                if since is not None:
-                    stmt = stmt.where(t.c.updated_at > since)
-                encode = wire_encoder(name)
                 # areas are known everywhere by their code, not by a workspace's own ids
                 area_at = columns.index("area_id") if name in AREA_TABLES else None
+                id_at = columns.index("id")
                 sent_columns = wire_columns(name)
-                rows: list[list[Any]] = []
-                for row in session.execute(stmt.execution_options(yield_per=EXPORT_BATCH)):
-                    encoded = encode(row)
-                    if area_at is not None:
-                        encoded[area_at] = codes[row.area_id] if row.area_id else None
-                    if name == "person":
-                        # what the county will have: the JSON form of the values (audit.jsonable),
-                        # which for a person's shared fields is the positional form but the area
-                        state = dict(zip(columns, encoded, strict=True))
-                        state["area_id"] = str(row.area_id)
-                        sent_people.append((row.id, state))
-                    rows.append(encoded)
-                    if len(rows) >= EXPORT_BATCH:
-                        done += len(rows)
-                        yield name, sent_columns, rows
-                        rows = []
-                        if cancel is not None:
-                            cancel.check()
-                        if progress is not None:
-                            progress(_("已写入 {n} 条记录").format(n=done))
-                if rows:
+                for rows in _changed_rows(session, name, since):
+                    for encoded in rows:
+                        if area_at is not None:
+                            area = encoded[area_at]
+                            encoded[area_at] = codes[area] if area else None
+                            if name == "person":
+                                # what the county will have, in the JSON form of its values
+                                # (audit.jsonable): the positional form, but the area
+                                state = dict(zip(columns, encoded, strict=True))
+                                state["area_id"] = str(uuid.UUID(area))
+                                sent_people.append((uuid.UUID(encoded[id_at]), state))
                     done += len(rows)
                     yield name, sent_columns, rows
+                    if cancel is not None:
+                        cancel.check()
+                    if progress is not None:
+                        progress(_("已写入 {n} 条记录").format(n=done))
 
         estimate = sum(counts.values()) * 400 + (1 << 20)
         path, header = write_package(
@@ -224,6 +215,41 @@ def export_changes(
         settings.put_setting(session, NEXT_SEQ, seq + 1)
         uow.commit()
     return ExportResult(path, seq, counts, header.package_id)
+
+
+def _changed_rows(session: Any, name: str, since: datetime | None) -> Iterator[list[list[Any]]]:
+    """The records of `name` changed since `since`, in the positional form, a batch at a time.
+    On SQLite the stored text is that form already (only booleans, stored as 0/1, are turned
+    back into JSON's); a value stored in another form is put right by the receiver's checks."""
+    t = table(name)
+    columns = shared_columns(name)
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        stmt = select(*[t.c[c] for c in columns]).order_by(t.c.created_at, t.c.id)
+        if since is not None:
+            stmt = stmt.where(t.c.updated_at > since)
+        encode = wire_encoder(name)
+        for part in session.execute(stmt.execution_options(yield_per=EXPORT_BATCH)).partitions():
+            yield [encode(row) for row in part]
+        return
+    flags = [k for k, c in enumerate(columns) if isinstance(t.c[c].type, Boolean)]
+    sql = f'SELECT {", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)} FROM "{name}"'
+    params: tuple[Any, ...] = ()
+    if since is not None:
+        sql += " WHERE updated_at > ?"
+        params = (since.strftime(DATETIME_TEXT),)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql + " ORDER BY created_at, id", params)
+        while part := cursor.fetchmany(EXPORT_BATCH):
+            rows = [list(row) for row in part]
+            for row in rows:
+                for k in flags:
+                    if row[k] is not None:
+                        row[k] = bool(row[k])
+            yield rows
+    finally:
+        cursor.close()
 
 
 # --- import (county ← device, device ← county) ----------------------------------------------------
