@@ -233,7 +233,8 @@ def _changed_rows(session: Any, name: str, since: datetime | None) -> Iterator[l
             yield [encode(row) for row in part]
         return
     flags = [k for k, c in enumerate(columns) if isinstance(t.c[c].type, Boolean)]
-    sql = f'SELECT {", ".join(f"{chr(34)}{c}{chr(34)}" for c in columns)} FROM "{name}"'
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    sql = f'SELECT {quoted} FROM "{name}"'
     params: tuple[Any, ...] = ()
     if since is not None:
         sql += " WHERE updated_at > ?"
