@@ -764,6 +764,18 @@ def render_scaling(scaling: dict[str, Any]) -> list[str]:
         + ", ".join(f"{v}×" for v in latency.values()) + " while the county grows "
         + f"{work:.0f}-fold.",
     ]
+    if len(points) >= 3:
+        middle, last = points[-2], points[-1]
+        lines += [
+            "",
+            "The smallest county's per-row figures carry the fixed costs of a run (opening the workspace,",
+            "deriving the key, loading the pinyin tables). From the middle size to the largest the",
+            f"import's cost per row grows {last['import_us_per_row'] / middle['import_us_per_row']:.2f}× and "
+            f"the baseline's {last['raw_us_per_row'] / middle['raw_us_per_row']:.2f}×: what",
+            "grows is SQLite's own cost per inserted row (deeper indexes, the same page cache over a",
+            "database ten times larger), which the import shares. The search keystroke's p95 grows with",
+            "the number of people whose names share the typed prefix, far slower than the county.",
+        ]
     return lines
 
 
