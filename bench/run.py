@@ -29,9 +29,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from liaison.bootstrap import Workspace, open_workspace  # noqa: E402
-from liaison.core.demo import build_demo  # noqa: E402
-from liaison.core.pinyin import name_search_terms  # noqa: E402
+from liaison.bootstrap import Workspace, open_workspace
+from liaison.core.demo import build_demo
+from liaison.core.pinyin import name_search_terms
 
 CACHE = ROOT / "bench" / "cache"
 RESULTS = ROOT / "bench" / "results.json"
@@ -592,8 +592,8 @@ def import_notes(v: dict[str, Any]) -> list[str]:
     lines = [
         "",
         "The import baseline (`bench/run.py: raw_insert`): after the import, every row it wrote at",
-        f"the hub ({i['raw_rows']:,} rows: the package's {i['raw_records_rows']:,} records and the "
-        f"{derived:,} rows the hub derives",
+        (f"the hub ({i['raw_rows']:,} rows: the package's {i['raw_records_rows']:,} records and the "
+         f"{derived:,} rows the hub derives"),
         "from them: search terms, an audit line per person and per package, the shared state of each",
         "person) is read back in its stored form and inserted into an empty workspace database of the",
         f"same kind with the DBAPI's `executemany` (`{i['raw_dbapi']}`, taken from the hub engine: its",
@@ -616,12 +616,12 @@ def import_notes(v: dict[str, Any]) -> list[str]:
         "audit line and their shared state built as stored tuples. The whole package is one",
         "transaction (all or nothing).",
         "",
-        f"Goals: ratio {'met' if met[0] else 'missed'}, memory {'met' if met[1] else 'missed'}. "
-        "What limits the import now: SQLite's own inserts",
-        f"(the baseline's {i['raw_sqlite_s']} s for the same rows, of the import's {i['seconds']} s; "
-        "the visits' and the search terms' indexes most),",
-        f"then about {i['seconds'] - i['raw_sqlite_s']:.0f} s of work outside SQLite, of which the people "
-        "take about 60 % for 7 % of the",
+        (f"Goals: ratio {'met' if met[0] else 'missed'}, memory {'met' if met[1] else 'missed'}. "
+         "What limits the import now: SQLite's own inserts"),
+        (f"(the baseline's {i['raw_sqlite_s']} s for the same rows, of the import's {i['seconds']} s; "
+         "the visits' and the search terms' indexes most),"),
+        (f"then about {i['seconds'] - i['raw_sqlite_s']:.0f} s of work outside SQLite, of which the people "
+         "take about 60 % for 7 % of the"),
         "records: each person is decoded, goes through the form's validation (ID number, certificate,",
         "pinyin sort key) and gets about 20 search terms, an audit line and a shared state, in Python",
         "(pyinstrument at 10,000 people). The rest is JSON parsing, the column checks of each batch and",
@@ -631,8 +631,8 @@ def import_notes(v: dict[str, Any]) -> list[str]:
     if not met[0]:
         lines += [
             "",
-            f"What the ratio goal would take: the import at ≤ {i['raw_sqlite_s'] / 0.5:.0f} s, i.e. "
-            f"{i['seconds'] - i['raw_sqlite_s'] / 0.5:.0f} s less of that work",
+            (f"What the ratio goal would take: the import at ≤ {i['raw_sqlite_s'] / 0.5:.0f} s, i.e. "
+             f"{i['seconds'] - i['raw_sqlite_s'] / 0.5:.0f} s less of that work"),
             "outside SQLite. The people's share is the lever: their checks are independent of each other,",
             "so they could run in a second process while the first inserts (which needs the second core",
             "free, not so on this shared machine), or be rewritten to check the stored text directly",
@@ -770,8 +770,8 @@ def render_scaling(scaling: dict[str, Any]) -> list[str]:
             "",
             "The smallest county's per-row figures carry the fixed costs of a run (opening the workspace,",
             "deriving the key, loading the pinyin tables). From the middle size to the largest the",
-            f"import's cost per row grows {last['import_us_per_row'] / middle['import_us_per_row']:.2f}× and "
-            f"the baseline's {last['raw_us_per_row'] / middle['raw_us_per_row']:.2f}×: what",
+            (f"import's cost per row grows {last['import_us_per_row'] / middle['import_us_per_row']:.2f}× and "
+             f"the baseline's {last['raw_us_per_row'] / middle['raw_us_per_row']:.2f}×: what"),
             "grows is SQLite's own cost per inserted row (deeper indexes, the same page cache over a",
             "database ten times larger), which the import shares. The search keystroke's p95 grows with",
             "the number of people whose names share the typed prefix, far slower than the county.",

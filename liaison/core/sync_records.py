@@ -77,32 +77,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _encoder(kind: Any) -> Callable[[Any], Any]:
-    if isinstance(kind, Uuid):
-        return lambda v: None if v is None else str(v)
-    if isinstance(kind, Date | DateTime):
-        return lambda v: None if v is None else v.isoformat()
-    if isinstance(kind, Enum):
-        return lambda v: None if v is None else v.value
-    if isinstance(kind, Boolean | Integer | String | Text | JSON):
-        return _plain
-    return encode_value
-
-
-@cache
-def row_encoder(name: str) -> Callable[[Any], dict[str, Any]]:
-    """Encodes a row selected with `select(*shared columns)` (positional), fast."""
-    columns = [table(name).c[c] for c in shared_columns(name)]
-    names = [c.name for c in columns]
-    encoders = [_encoder(c.type) for c in columns]
-    pairs = list(zip(names, encoders, strict=True))
-
-    def encode(row: Any) -> dict[str, Any]:
-        return {n: enc(v) for (n, enc), v in zip(pairs, row, strict=True)}
-
-    return encode
-
-
 @cache
 def _decoders(name: str) -> tuple[frozenset[str], tuple[tuple[str, Callable[[Any], Any]], ...]]:
     """Per table, once: the expected columns and a decoder for each (a county import decodes

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from liaison.core.models import Area, Person, Visit
-
 from liaison.core.sync_records import RecordError, shared_columns, wire_rows
 from liaison.sync import exchange
 from tests.sync.test_exchange import add_person, add_visit, counts, export, fingerprint, import_at

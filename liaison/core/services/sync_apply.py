@@ -393,9 +393,8 @@ def _check_new(ctx: _Context, table: str, fresh: list[list[Any]]) -> tuple[list[
     if clean and table != "institution":
         distinct = set(people)
         allowed = ctx.allowed
-        if None in distinct or not distinct <= ctx.person_areas.keys() or not distinct.isdisjoint(ctx.held):
-            clean = False
-        elif allowed is not None and not {ctx.person_areas[p] for p in distinct} <= allowed:
+        known = None not in distinct and distinct <= ctx.person_areas.keys() and distinct.isdisjoint(ctx.held)
+        if not known or (allowed is not None and not {ctx.person_areas[p] for p in distinct} <= allowed):
             clean = False
     if clean:
         for column, target in fks:
