@@ -21,6 +21,19 @@ from liaison.core import secrets  # noqa: E402
 from liaison.sync import exchange  # noqa: E402
 
 
+def peak_mb() -> float:
+    """This process's own peak resident memory. Not getrusage's ru_maxrss: Linux carries that
+    over from the parent through fork and exec, so a child started by a big bench process would
+    report the parent's size at the fork."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     hub_path, package, fingerprint = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
     secrets.keyring_usable = lambda: False  # the bench keeps keys in passphrase files
@@ -32,7 +45,7 @@ def main() -> None:
     seconds = time.perf_counter() - started
     ws.close()
     print(json.dumps({"status": result.status, "message": result.message, "seconds": round(seconds, 2),
-                      "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                      "peak_mb": round(peak_mb()),
                       "counts": dict(result.counts),
                       "errors": [(o.table, o.detail) for o in (result.report.errors if result.report else [])][:5]},
                      ensure_ascii=False))

@@ -21,6 +21,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,9 +31,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from liaison.bootstrap import Workspace, open_workspace  # noqa: E402
-from liaison.core.demo import build_demo  # noqa: E402
-from liaison.core.pinyin import name_search_terms  # noqa: E402
+from liaison.bootstrap import Workspace, open_workspace
+from liaison.core.demo import build_demo
+from liaison.core.pinyin import name_search_terms
 
 CACHE = ROOT / "bench" / "cache"
 RESULTS = ROOT / "bench" / "results.json"
@@ -293,97 +295,180 @@ IMPORT_TABLES = ("institution", "person", "visit", "need", "follow_up", "modific
                  "rehab_referral", "case_event")
 
 
-def measure_sync(path: Path, key: bytes, figures: Figures) -> None:
+@dataclass
+class SyncSites:
+    """A village-side copy of the county, an empty county hub and an empty baseline database
+    (both with the county's areas), the hub set up and the device enrolled."""
+
+    work: Path
+    device_path: Path
+    hub_path: Path
+    raw_path: Path
+    fingerprint: str
+
+
+def sync_sites(path: Path, work: Path) -> SyncSites:
+    import shutil
+
+    from liaison.core import dbkey
+    from liaison.sync import exchange
+
+    device_path, hub_path, raw_path = work / "device.db", work / "hub.db", work / "raw.db"
+    shutil.copyfile(path, device_path)
+    # the copy is encrypted with the county's key: its own key file must hold it too
+    key = dbkey.stored_key(path, dbkey.store_for(path))
+    assert key is not None, f"no key for {path}"
+    dbkey.store_for(device_path).put(dbkey.secret_name(dbkey.file_header(device_path)), key)
+    device = open_workspace(f"sqlite:///{device_path}")
+    with device.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM setting WHERE key = 'device_id'")
+        county_code = conn.exec_driver_sql("SELECT code FROM area WHERE parent_id IS NULL").scalar()
+        areas = conn.exec_driver_sql("SELECT * FROM area").fetchall()
+    device.close()
+    for target in (hub_path, raw_path):
+        ws = open_workspace(f"sqlite:///{target}")
+        with ws.engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM setting WHERE key = 'device_id'")
+            if areas:
+                conn.exec_driver_sql(f"INSERT INTO area VALUES ({', '.join('?' * len(areas[0]))})",
+                                     [tuple(a) for a in areas])
+        ws.close()
+    device, hub = open_workspace(f"sqlite:///{device_path}"), open_workspace(f"sqlite:///{hub_path}")
+    device_store, hub_store = exchange.secret_store(device), exchange.secret_store(hub)
+    exchange.hub_init(hub, hub_store, work / "setup.json", county_name="bench")
+    identity = exchange.enrol(device, device_store, work / "setup.json", area_code=county_code)
+    hub.close()
+    device.close()
+    return SyncSites(work, device_path, hub_path, raw_path, identity.fingerprint)
+
+
+def export_all(sites: SyncSites, out: Path) -> tuple[Any, float]:
+    """Everything of the device in one package (nothing acknowledged yet)."""
+    from liaison.sync import exchange
+
+    device = open_workspace(f"sqlite:///{sites.device_path}")
+    try:
+        out.mkdir(exist_ok=True)
+        started = time.perf_counter()
+        package = exchange.export_changes(device, exchange.secret_store(device), out)
+        return package, time.perf_counter() - started
+    finally:
+        device.close()
+
+
+def export_recent(sites: SyncSites, out: Path, changes: int) -> tuple[float, int] | None:
+    """An export of the `changes` newest visits, as if the county had acknowledged the rest."""
+    from liaison.core.services import settings
+    from liaison.sync import exchange
+
+    device = open_workspace(f"sqlite:///{sites.device_path}")
+    try:
+        with device.engine.connect() as conn:
+            mark = conn.exec_driver_sql(
+                f"SELECT updated_at FROM visit ORDER BY updated_at DESC LIMIT 1 OFFSET {int(changes)}").scalar()
+        if mark is None:
+            return None
+        with device.uow() as uow:
+            settings.put_setting(uow.session, exchange.ACKED, str(mark).replace(" ", "T"))
+            uow.commit()
+        out.mkdir(exist_ok=True)
+        started = time.perf_counter()
+        small = exchange.export_changes(device, exchange.secret_store(device), out)
+        return time.perf_counter() - started, sum(small.counts.values())
+    finally:
+        device.close()
+
+
+def import_in_child(sites: SyncSites, package: Path) -> dict[str, Any]:
+    """The import at the hub in a process of its own, so that its peak memory is its own."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "import_probe.py"), str(sites.hub_path),
+                           str(package), sites.fingerprint], capture_output=True, text=True,
+                          timeout=7200, check=True)
+    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    if probe["status"] != "imported":
+        raise RuntimeError(f"bench import failed: {probe}")
+    return probe
+
+
+# set up in the hub and the baseline alike before the import (areas, settings, the schema's own)
+PRESET_TABLES = ("alembic_version", "area", "setting")
+
+
+def raw_insert(sites: SyncSites) -> dict[str, Any]:
+    """The limit the import is held to: every row the import wrote at the hub (the package's
+    records and what the hub derives from them: search terms, an audit line per person and per
+    package, the shared state of each person, the package's own bookkeeping), read back in its
+    stored form and inserted into an empty database of the same kind with the DBAPI's
+    executemany, one transaction per table, through the hub engine's own DBAPI connection
+    (same module, same connect-time settings, e.g. SQLCipher's key). Only the executemany and
+    commit are timed; reading the rows is not. It gets the page cache the import gives itself
+    (`sync_apply.IMPORT_CACHE_KIB`), so that the tuning is not counted as the import's own."""
+    from liaison.core.models import Base
+    from liaison.core.services.sync_apply import IMPORT_CACHE_KIB
+
+    hub = open_workspace(f"sqlite:///{sites.hub_path}")
+    raw = open_workspace(f"sqlite:///{sites.raw_path}")
+    source, target = hub.engine.raw_connection(), raw.engine.raw_connection()
+    module = raw.engine.dialect.dbapi
+    per_table: dict[str, dict[str, float]] = {}
+    try:
+        target.cursor().execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+        for t in Base.metadata.sorted_tables:
+            if t.name in PRESET_TABLES:
+                continue
+            cursor = source.cursor()
+            columns = [f'"{r[1]}"' for r in cursor.execute(f'PRAGMA table_info("{t.name}")')]
+            data = cursor.execute(f'SELECT {", ".join(columns)} FROM "{t.name}"').fetchall()
+            cursor.close()
+            if not data:
+                continue
+            sql = f'INSERT INTO "{t.name}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
+            started = time.perf_counter()
+            cursor = target.cursor()
+            cursor.executemany(sql, data)
+            target.commit()
+            per_table[t.name] = {"rows": len(data), "s": round(time.perf_counter() - started, 3)}
+            cursor.close()
+            del data
+    finally:
+        source.close()
+        target.close()
+        hub.close()
+        raw.close()
+    records = [v for k, v in per_table.items() if k in IMPORT_TABLES]
+    return {"seconds": sum(v["s"] for v in per_table.values()), "rows": sum(v["rows"] for v in per_table.values()),
+            "records_seconds": sum(v["s"] for v in records), "records_rows": sum(v["rows"] for v in records),
+            "per_table": per_table, "dbapi": getattr(module, "__name__", str(module))}
+
+
+def measure_sync(path: Path, figures: Figures) -> None:
     """The whole county as one village-side package, imported at an empty county hub (in a
-    process of its own for its peak memory), against raw executemany of the same rows (into a
-    database encrypted alike); and an export of 10,000 changes."""
+    process of its own for its peak memory), against raw executemany of the same rows; and an
+    export of 10,000 changes."""
     import shutil
     import tempfile
 
-    from liaison.core import db, dbkey
-    from liaison.sync import exchange
-
+    CACHE.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="liaison-sync-bench-", dir=CACHE))
     try:
-        device_path, hub_path, raw_path = work / "device.db", work / "hub.db", work / "raw.db"
-        shutil.copyfile(path, device_path)
-        salt = dbkey.file_header(device_path)
-        dbkey.store_for(device_path).put(dbkey.secret_name(salt), key)  # the copy's key file
-        conn = db.connect_file(device_path, key)
-        conn.execute("DELETE FROM setting WHERE key = 'device_id'")
-        county_code = conn.execute("SELECT code FROM area WHERE parent_id IS NULL").fetchone()[0]
-        conn.commit()
-        conn.close()
-        keys = {}
-        for target in (hub_path, raw_path):
-            made = open_workspace(f"sqlite:///{target}")
-            keys[target] = made.db_key
-            made.close()
-            conn = db.connect_file(target, keys[target])
-            conn.execute("DELETE FROM setting WHERE key = 'device_id'")
-            conn.execute(f"ATTACH DATABASE '{device_path}' AS device KEY \"x'{key.hex()}'\"")
-            conn.execute("INSERT INTO area SELECT * FROM device.area")
-            conn.commit()
-            conn.close()
-        device, hub = open_workspace(f"sqlite:///{device_path}"), open_workspace(f"sqlite:///{hub_path}")
-        device_store, hub_store = exchange.secret_store(device), exchange.secret_store(hub)
-        exchange.hub_init(hub, hub_store, work / "setup.json", county_name="bench")
-        identity = exchange.enrol(device, device_store, work / "setup.json", area_code=county_code)
-        hub.close()
-        (work / "stick").mkdir()
-        started = time.perf_counter()
-        package = exchange.export_changes(device, device_store, work / "stick")
-        export_all_s = time.perf_counter() - started
+        sites = sync_sites(path, work)
+        package, export_all_s = export_all(sites, work / "stick")
         rows = sum(package.counts.values())
-
-        # 10,000 changes: the newest visits are what changed since the last acknowledgement
-        with device.engine.connect() as conn:
-            mark = conn.exec_driver_sql("SELECT updated_at FROM visit ORDER BY updated_at DESC LIMIT 1 OFFSET 10000"
-                                        ).scalar()
-        if mark is not None:
-            from liaison.core.services import settings
-
-            with device.uow() as uow:
-                settings.put_setting(uow.session, exchange.ACKED, str(mark).replace(" ", "T"))
-                uow.commit()
-            (work / "stick10k").mkdir()
-            started = time.perf_counter()
-            small = exchange.export_changes(device, device_store, work / "stick10k")
-            figures.values["export_10k_s"] = round(time.perf_counter() - started, 2)
-            figures.values["export_10k_rows"] = sum(small.counts.values())
-        device.close()
-
-        done = subprocess.run([sys.executable, str(ROOT / "bench" / "import_probe.py"), str(hub_path),
-                               str(package.path), identity.fingerprint], capture_output=True, text=True,
-                              timeout=3600, check=True)
-        probe = json.loads(done.stdout.strip().splitlines()[-1])
-        if probe["status"] != "imported":
-            raise RuntimeError(f"bench import failed: {probe}")
-
-        # the limit: the same rows, inserted with raw executemany
-        source = db.connect_file(device_path, key)
-        target = db.connect_file(raw_path, keys[raw_path])
-        target.execute("PRAGMA journal_mode = WAL")
-        target.execute("PRAGMA synchronous = NORMAL")
-        target.execute("PRAGMA foreign_keys = ON")
-        raw_s = 0.0
-        for name in IMPORT_TABLES:
-            columns = [r[1] for r in source.execute(f"PRAGMA table_info({name})")]
-            data = source.execute(f"SELECT {', '.join(columns)} FROM {name}").fetchall()
-            sql = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-            started = time.perf_counter()
-            target.executemany(sql, data)
-            target.commit()
-            raw_s += time.perf_counter() - started
-            del data
-        source.close()
-        target.close()
+        recent = export_recent(sites, work / "stick10k", 10_000)
+        if recent is not None:
+            figures.values["export_10k_s"] = round(recent[0], 2)
+            figures.values["export_10k_rows"] = recent[1]
+        probe = import_in_child(sites, package.path)
+        raw = raw_insert(sites)
         figures.values["import"] = {
-            "rows": rows, "seconds": probe["seconds"], "raw_sqlite_s": round(raw_s, 2),
-            "export_all_s": round(export_all_s, 2), "package_mb": round(package.path.stat().st_size / 2**20, 1),
-            "counts": probe["counts"],
+            "rows": rows, "seconds": probe["seconds"], "raw_sqlite_s": round(raw["seconds"], 2),
+            "raw_rows": raw["rows"], "raw_records_s": round(raw["records_seconds"], 2),
+            "raw_records_rows": raw["records_rows"], "raw_per_table": raw["per_table"],
+            "ratio_records_only": round(raw["records_seconds"] / probe["seconds"], 3),
+            "raw_dbapi": raw["dbapi"], "export_all_s": round(export_all_s, 2),
+            "package_mb": round(package.path.stat().st_size / 2**20, 1), "counts": probe["counts"],
         }
-        figures.values["import_ratio_vs_sqlite"] = round(raw_s / probe["seconds"], 3)
+        figures.values["import_ratio_vs_sqlite"] = round(raw["seconds"] / probe["seconds"], 3)
         figures.values["import_peak_mb"] = probe["peak_mb"]
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -455,10 +540,15 @@ def render_report(figures: Figures) -> str:
             f"{c[k]['s']} s ({c[k]['cases']:,} cases)" for k in ("modification", "referral")) + " | — |")
     if "import" in v:
         i = v["import"]
-        lines.append(f"| county import at an empty hub: {i['rows']:,} rows in one package ({i['package_mb']} MB) | "
-                     f"{i['seconds']} s vs raw sqlite3 executemany {i['raw_sqlite_s']} s: ratio "
-                     f"{v['import_ratio_vs_sqlite']}; peak {v['import_peak_mb']} MB | "
+        lines.append(f"| county import at an empty hub: {i['rows']:,} records in one package ({i['package_mb']} MB), "
+                     f"{i.get('raw_rows', i['rows']):,} rows written | "
+                     f"{i['seconds']} s vs raw {i.get('raw_dbapi', 'sqlite3')} executemany of the same rows "
+                     f"{i['raw_sqlite_s']} s: ratio {v['import_ratio_vs_sqlite']}; peak {v['import_peak_mb']} MB | "
                      f"{GOALS['import_ratio_vs_sqlite'][0]}, {GOALS['import_peak_mb'][0]} |")
+        if "raw_records_s" in i:
+            lines.append(f"| the same import against the package's records only ({i['raw_records_rows']:,} rows, "
+                         f"without search terms, audit lines and shared states) | {i['raw_records_s']} s: ratio "
+                         f"{i['ratio_records_only']} | — |")
         lines.append(f"| export of the whole county / of {v.get('export_10k_rows', 0):,} changes | "
                      f"{i['export_all_s']} s / {v.get('export_10k_s', '—')} s | — |")
     if "gui" in v:
@@ -486,23 +576,87 @@ def render_report(figures: Figures) -> str:
         "one path every figure takes) to the written PDF; the font is loaded once per program run",
         "before it (about 0.25 s) and not counted.",
         "",
-        "The county import misses both its goals. It is 1.4 million rows in one package, each",
-        "decrypted, decompressed, parsed from JSON, decoded value by value (UUIDs, dates, enums),",
-        "checked (dates, references, area scope; every person through the form's validation with",
-        "pinyin search terms and an audit line) and inserted a batch at a time with executemany;",
-        "the raw figure inserts ready-made tuples of the same rows into a database encrypted alike. Profiles show the time",
-        "spread over JSON parsing, value decoding and re-encoding and the per-person checks, not in",
-        "SQLite. What would close the gap: a positional (columnar) payload, validating the stored",
-        "text forms without building Python objects, and parsing in a second process. Peak memory",
-        "grows with the size of the one all-or-nothing transaction (traced Python objects stay near",
-        "110 MB at 5,000 people; the rest is outside Python's heap) and was not brought under",
-        "500 MB in this session.",
+        *import_notes(v),
     ]
     if figures.notes:
         lines += ["", *[f"- {n}" for n in figures.notes]]
+    scaling = json.loads(RESULTS.read_text()).get("scaling") if RESULTS.exists() else None
+    if scaling:
+        lines += ["", *render_scaling(scaling)]
     if CRASH_RESULTS.exists():
         lines += ["", *crash_section(json.loads(CRASH_RESULTS.read_text("utf-8")))]
     return "\n".join(lines) + "\n"
+
+
+def import_notes(v: dict[str, Any]) -> list[str]:
+    """What the import figure means and what limits it, in the words of this run's figures."""
+    i = v.get("import")
+    if not i or "raw_per_table" not in i:
+        return []
+    per = i["raw_per_table"]
+    derived = sum(per[t]["rows"] for t in ("person_search_term", "audit_event", "sync_base") if t in per)
+    met = (v["import_ratio_vs_sqlite"] >= GOALS["import_ratio_vs_sqlite"][1],
+           v["import_peak_mb"] <= GOALS["import_peak_mb"][1])
+    lines = [
+        "",
+        "The import baseline (`bench/run.py: raw_insert`): after the import, every row it wrote at",
+        (f"the hub ({i['raw_rows']:,} rows: the package's {i['raw_records_rows']:,} records and the "
+         f"{derived:,} rows the hub derives"),
+        "from them: search terms, an audit line per person and per package, the shared state of each",
+        "person) is read back in its stored form and inserted into an empty workspace database of the",
+        f"same kind with the DBAPI's `executemany` (`{i['raw_dbapi']}`, taken from the hub engine: its",
+        "`raw_connection()`, so the same module and connect-time settings, e.g. SQLCipher's key), one",
+        "transaction per table, with the page cache the import gives itself (64 MiB). Only the",
+        "`executemany` and `commit` calls are timed. It reads a table's rows in its stored order,",
+        "which for the search terms (a WITHOUT ROWID table) is key order, the cheapest order to",
+        "insert; the import can only sort a batch of people's terms. The figure against the",
+        "package's records alone is in the row under it.",
+        "",
+        "The import (`sync.exchange.import_package`): the signature is checked over the whole file",
+        "first, then the payload is decrypted, decompressed and parsed one 1 MiB chunk at a time",
+        "(package format 2: JSON lines of 1,000 records of one table, positional, each value in the",
+        "text form SQLite stores). A batch is checked column by column with set and string",
+        "operations that run in C (types, lengths, UUID/date/time shapes, enum values, dates not in",
+        "the future, referenced rows and people known, areas in the sender's scope, nothing held",
+        "back as a duplicate); a batch that passes is inserted as it arrived with `executemany`, a",
+        "batch that does not is gone through record by record for each record's outcome. People",
+        "are decoded and go through the form's validation one by one, with their search terms, an",
+        "audit line and their shared state built as stored tuples. The whole package is one",
+        "transaction (all or nothing).",
+        "",
+        (f"Goals: ratio {'met' if met[0] else 'missed'}, memory {'met' if met[1] else 'missed'}. "
+         "What limits the import now: SQLite's own inserts"),
+        (f"(the baseline's {i['raw_sqlite_s']} s for the same rows, of the import's {i['seconds']} s; "
+         "the visits' and the search terms' indexes most),"),
+        (f"then about {i['seconds'] - i['raw_sqlite_s']:.0f} s of work outside SQLite, of which the people "
+         "take about 60 % for 7 % of the"),
+        "records: each person is decoded, goes through the form's validation (ID number, certificate,",
+        "pinyin sort key) and gets about 20 search terms, an audit line and a shared state, in Python",
+        "(pyinstrument at 10,000 people). The rest is JSON parsing, the column checks of each batch and",
+        "the existence queries. Peak memory is the process (about 115 MB of code and the pinyin",
+        "tables), the 64 MiB page cache and a batch at a time; the lookup caches are bounded.",
+    ]
+    if not met[0]:
+        lines += [
+            "",
+            (f"What the ratio goal would take: the import at ≤ {i['raw_sqlite_s'] / 0.5:.0f} s, i.e. "
+             f"{i['seconds'] - i['raw_sqlite_s'] / 0.5:.0f} s less of that work"),
+            "outside SQLite. The people's share is the lever: their checks are independent of each other,",
+            "so they could run in a second process while the first inserts (which needs the second core",
+            "free, not so on this shared machine), or be rewritten to check the stored text directly",
+            "instead of building a form object per person; the batches' parsing and checks could overlap",
+            "SQLite's inserts in a thread (the sqlite3 module releases the GIL while SQLite works). Neither",
+            "was done in this session.",
+        ]
+    lines += [
+        "",
+        "Earlier runs (ratio 0.123, 678 MB) compared the import with the package's records only,",
+        "inserted with SQLite's default 2 MiB page cache, and took the probe's peak from getrusage's",
+        "ru_maxrss, which Linux carries over from the parent through fork and exec: that figure was",
+        "largely the size of the bench process that started the probe (590 MB at the time). The",
+        "probe now reads its own peak (VmHWM in /proc/self/status).",
+    ]
+    return lines
 
 
 def crash_section(r: dict[str, Any]) -> list[str]:
@@ -556,23 +710,30 @@ def crash_section(r: dict[str, Any]) -> list[str]:
         "The harness found one fault, fixed: an export killed after its package got its final name but",
         "before it was recorded gave its number again, so the next export failed on the left-over file",
         "(6 of 40 export kills). The export now spends its number in a commit of its own first.",
-        "A power cut is not simulated: with WAL and `synchronous = NORMAL` it can lose the last",
-        "commits (never corrupt the file); only process death is covered here.",
+        "A power cut is not simulated; workspaces run WAL with `synchronous = FULL`, so a commit is on",
+        "the disk (the log fsynced) before the save returns, and a power cut cannot take it back.",
     ]
 
 
-def run(persons: int, samples: int, write: bool, gui: bool = True) -> Figures:
+@contextmanager
+def keys_in_files() -> Iterator[None]:
+    """Workspace keys in passphrase files, as on a headless machine (and never in the runner's
+    keyring), for the whole run."""
     from liaison.core import secrets
 
-    figures = Figures(persons)
     keyring_usable = secrets.keyring_usable
-    # keys in passphrase files, as on a headless machine (and never in the runner's keyring)
     secrets.keyring_usable = lambda: False  # type: ignore[assignment]
     os.environ.setdefault(secrets.PASSPHRASE_ENV, "bench passphrase")
     try:
+        yield
+    finally:
+        secrets.keyring_usable = keyring_usable  # type: ignore[assignment]
+
+
+def run(persons: int, samples: int, write: bool, gui: bool = True) -> Figures:
+    figures = Figures(persons)
+    with keys_in_files():
         ws, path = county(persons, figures)
-        key = ws.db_key
-        assert key is not None
         try:
             measure_search(ws, figures, samples)
             measure_work_queue(ws, figures)
@@ -581,9 +742,7 @@ def run(persons: int, samples: int, write: bool, gui: bool = True) -> Figures:
             measure_monthly(ws, figures, CACHE / "reports")
         finally:
             ws.close()
-        measure_sync(path, key, figures)
-    finally:
-        secrets.keyring_usable = keyring_usable  # type: ignore[assignment]
+        measure_sync(path, figures)
     if gui:
         measure_gui(path, figures, max(2, samples // 10))
     if write:
@@ -593,13 +752,138 @@ def run(persons: int, samples: int, write: bool, gui: bool = True) -> Figures:
     return figures
 
 
+# --- the scaling line: the same measures at ten times and a hundred times the work -------------
+
+SCALING_SIZES = (1_000, 10_000, 100_000)  # people; about 9, 92 and 918 thousand visits
+SCALING_MARK = "## Scaling"
+
+
+def scaling_point(persons: int, samples: int) -> dict[str, Any]:
+    """One size of the scaling line: the county's size and each measure with its cost per unit
+    of work (per row for import and export, per 1,000 people for the county's 月报)."""
+    figures = Figures(persons)
+    ws, path = county(persons, figures)
+    try:
+        with ws.engine.connect() as conn:
+            visits = int(conn.exec_driver_sql("SELECT count(*) FROM visit").scalar() or 0)
+        measure_search(ws, figures, samples)
+        measure_person_file(ws, figures, max(5, samples // 4))
+        measure_monthly(ws, figures, CACHE / "reports")
+    finally:
+        ws.close()
+    measure_sync(path, figures)
+    v, imp = figures.values, figures.values["import"]
+    people = v["monthly"]["county"]["people"]
+    return {
+        "persons": persons, "visits": visits, "rows": imp["rows"],
+        "import_s": imp["seconds"], "import_us_per_row": round(imp["seconds"] / imp["rows"] * 1e6, 1),
+        "import_peak_mb": v["import_peak_mb"], "import_ratio_vs_sqlite": v["import_ratio_vs_sqlite"],
+        "raw_sqlite_s": imp["raw_sqlite_s"], "raw_us_per_row": round(imp["raw_sqlite_s"] / imp["raw_rows"] * 1e6, 1),
+        "export_all_s": imp["export_all_s"], "export_us_per_row": round(imp["export_all_s"] / imp["rows"] * 1e6, 1),
+        "search_p95_ms": v["search_p95_ms"], "open_person_p95_ms": v["open_person_ms"],
+        "township_pdf_s": v["township_pdf_s"], "county_pdf_s": v["county_pdf_s"],
+        "county_pdf_s_per_1000_people": round(v["county_pdf_s"] / max(1, people) * 1000, 3),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def measure_scaling(sizes: tuple[int, ...], samples: int) -> dict[str, Any]:
+    with keys_in_files():
+        points = [scaling_point(n, samples) for n in sizes]
+    first, last = points[0], points[-1]
+    growth = {key: round(last[key] / first[key], 2) if first[key] else None
+              for key in ("import_us_per_row", "raw_us_per_row", "export_us_per_row", "county_pdf_s_per_1000_people",
+                          "search_p95_ms", "open_person_p95_ms")}
+    return {"measured_on": date.today().isoformat(), "cpu_count": os.cpu_count(), "points": points,
+            "unit_cost_growth": growth}
+
+
+def render_scaling(scaling: dict[str, Any]) -> list[str]:
+    points = scaling["points"]
+    growth = scaling["unit_cost_growth"]
+    lines = [
+        SCALING_MARK, "",
+        f"Measured on {scaling['measured_on']} with `bench/run.py --scaling` ({scaling['cpu_count']} cores, shared: the",
+        "load average at the end of each size is in the last row). Each size is its own synthetic county",
+        "(seed 7); the work grows tenfold from column to column.",
+        "",
+        "| measure | " + " | ".join(f"{p['persons']:,} people, {p['visits']:,} visits" for p in points)
+        + " | unit cost, largest ÷ smallest |",
+        "|---|" + "---|" * (len(points) + 1),
+    ]
+
+    def row(label: str, cell: Any, key: str | None = None) -> None:
+        change = growth.get(key) if key else None
+        lines.append(f"| {label} | " + " | ".join(cell(p) for p in points)
+                     + f" | {'—' if change is None else f'{change}×'} |")
+
+    row("county import (rows in the package)", lambda p: f"{p['import_s']} s ({p['rows']:,} rows)")
+    row("county import, µs per row", lambda p: f"{p['import_us_per_row']}", "import_us_per_row")
+    row("raw executemany of every row the import writes, µs per row", lambda p: f"{p['raw_us_per_row']}",
+        "raw_us_per_row")
+    row("import ratio vs raw executemany; import peak", lambda p: f"{p['import_ratio_vs_sqlite']}; {p['import_peak_mb']} MB")
+    row("export of all changes, µs per row", lambda p: f"{p['export_all_s']} s: {p['export_us_per_row']}",
+        "export_us_per_row")
+    row("search keystroke p95 (worst kind)", lambda p: f"{p['search_p95_ms']} ms", "search_p95_ms")
+    row("opening a person's file (50+ visits) p95", lambda p: f"{p['open_person_p95_ms']} ms", "open_person_p95_ms")
+    row("月报 PDF, one township / the county", lambda p: f"{p['township_pdf_s']} s / {p['county_pdf_s']} s")
+    row("月报 PDF of the county, s per 1,000 people", lambda p: f"{p['county_pdf_s_per_1000_people']}",
+        "county_pdf_s_per_1000_people")
+    row("load average (1, 5, 15 min)", lambda p: ", ".join(str(x) for x in p["load_average"]))
+    throughput = {k: growth[k] for k in ("import_us_per_row", "raw_us_per_row", "export_us_per_row",
+                                         "county_pdf_s_per_1000_people") if growth.get(k) is not None}
+    latency = {k: growth[k] for k in ("search_p95_ms", "open_person_p95_ms") if growth.get(k) is not None}
+    work = points[-1]["rows"] / points[0]["rows"]
+    worst = max(throughput.values(), default=None)
+    lines += [
+        "",
+        f"The work grows {work:.0f}-fold from the smallest county to the largest. The cost per unit of work "
+        f"(per row, per 1,000 people) grows at most {worst}× "
+        + ("(≤ 1.5×: the cost grows no faster than the work, within the noise of a shared machine)"
+           if worst is not None and worst <= 1.5 else "(more than 1.5×: that cost grows faster than the work)")
+        + "; the latencies of one keystroke or one person's file grow "
+        + ", ".join(f"{v}×" for v in latency.values()) + " while the county grows "
+        + f"{work:.0f}-fold.",
+    ]
+    if len(points) >= 3:
+        middle, last = points[-2], points[-1]
+        lines += [
+            "",
+            "The smallest county's per-row figures carry the fixed costs of a run (opening the workspace,",
+            "deriving the key, loading the pinyin tables). From the middle size to the largest the",
+            (f"import's cost per row grows {last['import_us_per_row'] / middle['import_us_per_row']:.2f}× and "
+             f"the baseline's {last['raw_us_per_row'] / middle['raw_us_per_row']:.2f}×: what"),
+            "grows is SQLite's own cost per inserted row (deeper indexes, the same page cache over a",
+            "database ten times larger), which the import shares. The search keystroke's p95 grows with",
+            "the number of people whose names share the typed prefix, far slower than the county.",
+        ]
+    return lines
+
+
+def write_scaling(scaling: dict[str, Any]) -> None:
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results["scaling"] = scaling
+    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+    report = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
+    report = report.split(SCALING_MARK)[0].rstrip("\n")
+    REPORT.write_text(report + "\n\n" + "\n".join(render_scaling(scaling)) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=200, help="people whose names are typed")
     parser.add_argument("--write", action="store_true", help="update bench/results.json and BENCHMARKS.md")
     parser.add_argument("--no-gui", action="store_true", help="skip the window measurements")
+    parser.add_argument("--scaling", action="store_true",
+                        help="the scaling line instead: the same measures at 1,000, 10,000 and 100,000 people")
     args = parser.parse_args()
+    if args.scaling:
+        scaling = measure_scaling(SCALING_SIZES, min(args.samples, 50))
+        if args.write:
+            write_scaling(scaling)
+        print(json.dumps(scaling, ensure_ascii=False, indent=2))
+        return 0
     figures = run(args.persons, args.samples, args.write, gui=not args.no_gui)
     print(json.dumps(figures.values, ensure_ascii=False, indent=2))
     for note in figures.notes:

@@ -49,3 +49,26 @@ def test_bench_runs_at_small_scale_and_reports_every_figure(bench):
     # a second run reuses the cached county instead of building it again
     again = bench.run(persons=300, samples=5, write=False, gui=False)
     assert "demo_s" not in again.values and again.notes
+
+
+def test_the_scaling_line_runs_at_small_scale_and_keeps_the_other_figures(bench):
+    bench.RESULTS.write_text('{"search_p95_ms": 1.0, "details": {}}\n')
+    bench.REPORT.write_text("# Benchmarks\n\nthe main table\n")
+    scaling = bench.measure_scaling((100, 300), samples=3)
+    bench.write_scaling(scaling)
+    small, large = scaling["points"]
+    assert (small["persons"], large["persons"]) == (100, 300) and 0 < small["visits"] < large["visits"]
+    for point in scaling["points"]:
+        assert point["rows"] > point["visits"] and point["import_s"] > 0 and point["import_peak_mb"] > 0
+        assert point["raw_sqlite_s"] > 0 and point["export_all_s"] > 0 and point["search_p95_ms"] > 0
+        assert point["county_pdf_s"] > 0 and point["county_pdf_s_per_1000_people"] > 0
+    assert set(scaling["unit_cost_growth"]) >= {"import_us_per_row", "export_us_per_row", "search_p95_ms"}
+    import json
+
+    results = json.loads(bench.RESULTS.read_text())
+    assert results["search_p95_ms"] == 1.0 and results["scaling"]["points"][1]["persons"] == 300
+    report = bench.REPORT.read_text()
+    assert report.startswith("# Benchmarks\n\nthe main table") and report.count(bench.SCALING_MARK) == 1
+    assert "µs per row" in report and "100 people" in report and "300 people" in report
+    bench.write_scaling(scaling)  # a second run replaces the section instead of adding one
+    assert bench.REPORT.read_text().count(bench.SCALING_MARK) == 1

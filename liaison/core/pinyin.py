@@ -268,7 +268,7 @@ def _segments(name: str) -> list[tuple[bool, str]]:
 _Syllables = tuple[str, ...]
 
 
-@lru_cache(maxsize=1024)  # name_search_terms and name_sort_key usually come in pairs
+@lru_cache(maxsize=8192)  # name_search_terms and name_sort_key come in pairs, a sync batch of people apart
 def _readings(name: str) -> tuple[tuple[_Syllables, ...], tuple[_Syllables, ...]]:
     """Syllable sequences for a name.
 

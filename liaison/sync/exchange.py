@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Boolean, func, select
 
 from liaison.bootstrap import Workspace
 from liaison.core import db
@@ -32,19 +32,21 @@ from liaison.core.services.areas import area_directory, get_area_by_code
 from liaison.core.services.context import Actor
 from liaison.core.services.sync_apply import (
     ApplyReport,
-    apply_records,
+    apply_batches,
     current_values,
     remember_base,
     remember_bases,
 )
 from liaison.core.sync_records import (
     AREA_TABLES,
+    DATETIME_TEXT,
     DEVICE_TABLES,
     decode_row,
-    encode_row,
-    row_encoder,
     shared_columns,
     table,
+    wire_columns,
+    wire_encoder,
+    wire_rows,
 )
 from liaison.sync.keys import Identity, PeerKeys, b64, load_identity, read_setup, unb64, write_setup
 from liaison.sync.package import (
@@ -57,6 +59,7 @@ from liaison.sync.package import (
 )
 
 log = logging.getLogger(__name__)
+EXPORT_BATCH = 1000  # records per payload line
 ROLE = "sync.role"
 HUB = "sync.hub"
 AREA = "sync.area_code"
@@ -173,33 +176,34 @@ def export_changes(
             if latest is not None and (newest is None or latest > newest):
                 newest = latest
 
-        codes = {info.id: info.code for info in area_directory(uow).values()}
-        ids = {code: area_id for area_id, code in codes.items()}
+        codes = {info.id.hex: info.code for info in area_directory(uow).values()}
         sent_people: list[tuple[uuid.UUID, dict[str, Any]]] = []
 
-        def records() -> Iterator[tuple[str, dict[str, Any]]]:
+        def batches() -> Iterator[tuple[str, list[str], list[list[Any]]]]:
             done = 0
             for name in DEVICE_TABLES:
-                t = table(name)
-                stmt = select(*[t.c[c] for c in shared_columns(name)]).order_by(t.c.created_at, t.c.id)
-                if since is not None:
-                    stmt = stmt.where(t.c.updated_at > since)
-                encode = row_encoder(name)
-                for row in session.execute(stmt.execution_options(yield_per=5000)):
-                    done += 1
-                    encoded = encode(row)
-                    if name in AREA_TABLES:
-                        # areas are known everywhere by their code, not by a workspace's own ids
-                        area_id = encoded.pop("area_id")
-                        encoded["area_code"] = codes[uuid.UUID(area_id)] if area_id else None
-                    if done % 5000 == 0:
-                        if cancel is not None:
-                            cancel.check()
-                        if progress is not None:
-                            progress(_("已写入 {n} 条记录").format(n=done))
-                    if name == "person":
-                        sent_people.append((row.id, encoded))
-                    yield name, encoded
+                columns = shared_columns(name)
+                # areas are known everywhere by their code, not by a workspace's own ids
+                area_at = columns.index("area_id") if name in AREA_TABLES else None
+                id_at = columns.index("id")
+                sent_columns = wire_columns(name)
+                for rows in _changed_rows(session, name, since):
+                    for encoded in rows:
+                        if area_at is not None:
+                            area = encoded[area_at]
+                            encoded[area_at] = codes[area] if area else None
+                            if name == "person":
+                                # what the county will have, in the JSON form of its values
+                                # (audit.jsonable): the positional form, but the area
+                                state = dict(zip(columns, encoded, strict=True))
+                                state["area_id"] = str(uuid.UUID(area))
+                                sent_people.append((uuid.UUID(encoded[id_at]), state))
+                    done += len(rows)
+                    yield name, sent_columns, rows
+                    if cancel is not None:
+                        cancel.check()
+                    if progress is not None:
+                        progress(_("已写入 {n} 条记录").format(n=done))
 
         estimate = sum(counts.values()) * 400 + (1 << 20)
         try:
@@ -207,7 +211,7 @@ def export_changes(
                 out_dir, sender=identity, recipient=hub, kind="changes", seq=seq,
                 fields={"area_code": area_code, "schema": db.HEAD_REVISION, "acked_reply_seq": reply_seq,
                         "watermark": newest.isoformat() if newest else None},
-                records=records(), counts=counts, file_stem=f"liaison-{ws.device_id[:8]}-{seq:05d}",
+                records=batches(), counts=counts, file_stem=f"liaison-{ws.device_id[:8]}-{seq:05d}",
                 check_space=free_space_check(estimate), on_renamed=renamed.append,
             )
         except BaseException:
@@ -215,7 +219,7 @@ def export_changes(
                 _release_seq(ws, seq)
             raise
         # what the county now has of each person, to tell its later changes from ours
-        remember_bases(session, "person", [(pid, _decoded_person(values, ids)) for pid, values in sent_people])
+        remember_bases(session, "person", sent_people)
         session.add(SyncPackage(package_id=header.package_id, direction="out", kind="changes", peer_id=hub.owner_id,
                                 seq=seq, file_name=path.name, counts=counts, watermark=newest, status="written"))
         uow.commit()
@@ -245,6 +249,42 @@ def _release_seq(ws: Workspace, seq: int) -> None:
         if int(settings.get_setting(uow.session, NEXT_SEQ) or 1) == seq + 1:
             settings.put_setting(uow.session, NEXT_SEQ, seq)
             uow.commit()
+
+
+def _changed_rows(session: Any, name: str, since: datetime | None) -> Iterator[list[list[Any]]]:
+    """The records of `name` changed since `since`, in the positional form, a batch at a time.
+    On SQLite the stored text is that form already (only booleans, stored as 0/1, are turned
+    back into JSON's); a value stored in another form is put right by the receiver's checks."""
+    t = table(name)
+    columns = shared_columns(name)
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        stmt = select(*[t.c[c] for c in columns]).order_by(t.c.created_at, t.c.id)
+        if since is not None:
+            stmt = stmt.where(t.c.updated_at > since)
+        encode = wire_encoder(name)
+        for part in session.execute(stmt.execution_options(yield_per=EXPORT_BATCH)).partitions():
+            yield [encode(row) for row in part]
+        return
+    flags = [k for k, c in enumerate(columns) if isinstance(t.c[c].type, Boolean)]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    sql = f'SELECT {quoted} FROM "{name}"'
+    params: tuple[Any, ...] = ()
+    if since is not None:
+        sql += " WHERE updated_at > ?"
+        params = (since.strftime(DATETIME_TEXT),)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql + " ORDER BY created_at, id", params)
+        while part := cursor.fetchmany(EXPORT_BATCH):
+            rows = [list(row) for row in part]
+            for row in rows:
+                for k in flags:
+                    if row[k] is not None:
+                        row[k] = bool(row[k])
+            yield rows
+    finally:
+        cursor.close()
 
 
 # --- import (county ← device, device ← county) ----------------------------------------------------
@@ -331,8 +371,8 @@ def _import_at_hub(ws: Workspace, store: SecretStore, path: Path, header: Any, *
         gap = list(range(device.last_seq + 1, header.seq))
         area = get_area_by_code(uow, device.area_code)
         actor = _device_actor(device, ws, area.id)
-        records = incoming_records(uow, read_records(path, header, hub))
-        report = apply_records(uow, actor, records, device_id=device.device_id,
+        batches = incoming_batches(uow, read_records(path, header, hub))
+        report = apply_batches(uow, actor, batches, device_id=device.device_id,
                                package_id=header.package_id, today=today)
         if report.errors or dry_run:
             session.rollback()
@@ -405,7 +445,8 @@ def write_replies(ws: Workspace, store: SecretStore, out_dir: Path) -> list[Repl
             path, header = write_package(
                 out_dir, sender=hub, recipient=peer, kind="reply", seq=seq,
                 fields={"ack": device.last_seq, "schema": db.HEAD_REVISION},
-                records=iter([(name, raw) for name, _id, raw in sent]),
+                records=iter([("person", wire_columns("person"), [[raw[c] for c in wire_columns("person")]
+                                                                  for _name, _id, raw in sent])]),
                 counts=dict(Counter(name for name, _i, _r in sent)),
                 file_stem=f"liaison-reply-{device.device_id[:8]}-{seq:05d}",
             )
@@ -419,30 +460,25 @@ def write_replies(ws: Workspace, store: SecretStore, out_dir: Path) -> list[Repl
     return results
 
 
-def _decoded_person(encoded: dict[str, Any], ids: dict[str, uuid.UUID]) -> dict[str, Any]:
-    values = dict(encoded)
-    values["area_id"] = str(ids[values.pop("area_code")])
-    return decode_row("person", values)
-
-
-def incoming_records(uow: Any, rows: Iterator[tuple[str, dict[str, Any]]]) -> Iterator[
-        tuple[str, dict[str, Any], dict[str, Any]]]:
-    """Decoded records, one at a time, with area codes turned into this workspace's area ids;
-    an unknown code (an area the county has not registered) refuses the package."""
-    ids = {info.code: info.id for info in area_directory(uow).values()}
-    for name, raw in rows:
-        if name in AREA_TABLES:
-            values = dict(raw)
-            code = values.pop("area_code", None)
-            if code is None and name == "institution":
-                values["area_id"] = None
-            elif code not in ids:
-                raise PackageRefused(_("数据包中的地区代码 {c} 在本工作区未登记，请先在县级数据中心登记该地区").format(c=code))
-            else:
-                values["area_id"] = str(ids[code])
-            yield name, decode_row(name, values), raw
-        else:
-            yield name, decode_row(name, raw), raw
+def incoming_batches(uow: Any, batches: Iterator[tuple[str, list[str], list[list[Any]]]]) -> Iterator[
+        tuple[str, list[list[Any]]]]:
+    """Record batches as `apply_batches` takes them: areas turned from their codes into this
+    workspace's area ids, every value checked (`wire_rows`); an unknown code (an area the county
+    has not registered) refuses the package."""
+    ids = {info.code: info.id.hex for info in area_directory(uow).values()}
+    for name, columns, rows in batches:
+        if name in AREA_TABLES and "area_code" in columns:
+            at = columns.index("area_code")
+            columns = [*columns[:at], "area_id", *columns[at + 1 :]]
+            for row in rows:
+                code = row[at] if isinstance(row, list) and len(row) > at else None
+                if code is None and name == "institution":
+                    continue
+                if code not in ids:
+                    raise PackageRefused(
+                        _("数据包中的地区代码 {c} 在本工作区未登记，请先在县级数据中心登记该地区").format(c=code))
+                row[at] = ids[code]
+        yield name, wire_rows(name, columns, rows)
 
 
 def _county_changes(uow: Any, device: SyncDevice) -> list[tuple[str, str, dict[str, Any]]]:
@@ -462,8 +498,10 @@ def _county_changes(uow: Any, device: SyncDevice) -> list[tuple[str, str, dict[s
         values = current_values(person, "person")
         mine = {k: jsonable(v) for k, v in values.items() if k not in FIXED and k not in LOCAL}
         if bases.get(person.id) != mine:
-            row = encode_row("person", person)
-            row["area_code"] = codes[uuid.UUID(row.pop("area_id"))]
+            row = dict(zip(shared_columns("person"), wire_encoder("person")(
+                [getattr(person, c) for c in shared_columns("person")]), strict=True))
+            row["area_code"] = codes[person.area_id]
+            del row["area_id"]
             sent.append(("person", str(person.id), row))
     return sent
 
@@ -487,8 +525,8 @@ def _import_reply(ws: Workspace, store: SecretStore, path: Path, header: Any, *,
         gap = list(range(last + 1, header.seq))
         actor = Actor(username="county", display_name=_("县残联（同步）"), role=UserRole.COUNTY_STAFF,
                       device_id=header.sender)
-        records = incoming_records(uow, read_records(path, header, me))
-        report = apply_records(uow, actor, records, device_id=header.sender, package_id=header.package_id,
+        batches = incoming_batches(uow, read_records(path, header, me))
+        report = apply_batches(uow, actor, batches, device_id=header.sender, package_id=header.package_id,
                                today=today)
         if report.errors or dry_run:
             session.rollback()

@@ -6,7 +6,11 @@ members — header.json, payload.bin, header.sig.
   with HPKE (X25519, HKDF-SHA256, AES-256-GCM), the header without that field as context.
 - payload.bin: zlib-compressed JSON lines, encrypted with AES-256-GCM in 1 MiB chunks; each
   chunk's nonce is a random prefix and its counter, its associated data the header's hash,
-  the counter and whether it is the last, so cutting or reordering chunks is caught.
+  the counter and whether it is the last, so cutting or reordering chunks is caught. Since
+  format 2 each line is a batch of records of one table, positional:
+  `[table, [column, ...], [[value, ...], ...]]` (the values in the forms of
+  `core.sync_records`), so that a county-sized package is read a batch at a time without a
+  dictionary per record.
 - header.sig: Ed25519 over sha256(header.json) ‖ sha256(payload.bin), checked against the
   registered key of the sender BEFORE anything is decrypted.
 
@@ -41,7 +45,7 @@ from liaison.core.errors import LiaisonError
 from liaison.core.i18n import _
 from liaison.sync.keys import Identity, PeerKeys, b64, unb64
 
-FORMAT = 1
+FORMAT = 2  # 2: batches of positional records (1: one JSON object per record)
 SUFFIX = ".lpkg"
 MEMBERS = ("header.json", "payload.bin", "header.sig")
 CHUNK = 1 << 20
@@ -128,12 +132,18 @@ def _write_container(write: Callable[[bytes], object], header_raw: bytes, payloa
 # --- writing ------------------------------------------------------------------------------
 
 
-def _records_stream(records: Iterable[tuple[str, dict[str, Any]]]) -> Iterator[bytes]:
-    """zlib-compressed JSON lines, in pieces."""
+# (table, column names, rows of values in that order): what a payload line holds
+Batch = tuple[str, list[str], list[list[Any]]]
+
+
+def _records_stream(batches: Iterable[Batch]) -> Iterator[bytes]:
+    """zlib-compressed JSON lines, one batch each, in pieces."""
     compressor = zlib.compressobj(6)
     buffer = io.BytesIO()
-    for table, row in records:
-        buffer.write(json.dumps([table, row], ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    for table, columns, rows in batches:
+        if not rows:
+            continue
+        buffer.write(json.dumps([table, columns, rows], ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
         buffer.write(b"\n")
         if buffer.tell() >= CHUNK:
             piece = compressor.compress(buffer.getvalue())
@@ -168,7 +178,7 @@ def write_package(
     kind: str,
     seq: int,
     fields: dict[str, Any],
-    records: Iterable[tuple[str, dict[str, Any]]],
+    records: Iterable[Batch],
     counts: dict[str, int],
     file_stem: str,
     check_space: Callable[[Path], None] | None = None,
@@ -365,13 +375,22 @@ def _check_layout(path: Path, header_raw: bytes, signature: bytes) -> None:
         raise PackageRefused(_("{p} 的文件结构被改动过，已拒绝").format(p=path.name))
 
 
-def read_records(path: Path, header: Header, recipient: Identity) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Decrypt and yield the records of a package whose signature was checked."""
+def read_records(path: Path, header: Header, recipient: Identity) -> Iterator[Batch]:
+    """Decrypt and yield the record batches of a package whose signature was checked, one
+    decrypted chunk at a time (the payload is never whole in memory)."""
     with _reading(path):
         yield from _read_records(path, header, recipient)
 
 
-def _read_records(path: Path, header: Header, recipient: Identity) -> Iterator[tuple[str, dict[str, Any]]]:
+def _batch(line: bytes, path: Path) -> Batch:
+    batch = json.loads(line)
+    if (not isinstance(batch, list) or len(batch) != 3 or not isinstance(batch[0], str)
+            or not isinstance(batch[1], list) or not isinstance(batch[2], list)):
+        raise PackageRefused(_("{p} 的内容格式不对").format(p=path.name))
+    return batch[0], batch[1], batch[2]
+
+
+def _read_records(path: Path, header: Header, recipient: Identity) -> Iterator[Batch]:
     if header["recipient"] != recipient.owner_id or header["key_id"] != recipient.key_id:
         raise PackageRefused(_("{p} 不是发给本机的（收件方 {r}），无法解密").format(p=path.name, r=header["recipient"]))
     core = {k: v for k, v in header.fields.items() if k != "wrapped_key"}
@@ -401,8 +420,7 @@ def _read_records(path: Path, header: Header, recipient: Identity) -> Iterator[t
                 raise PackageRefused(_("{p} 的内容已损坏").format(p=path.name)) from exc
             *lines, pending = pending.split(b"\n")
             for line in lines:
-                table, row = json.loads(line)
-                yield str(table), row
+                yield _batch(line, path)
             counter += 1
             if last:
                 break

@@ -114,6 +114,13 @@ def test_round_trip_village_county_village(county, village, tmp_path):
     assert back.status == "imported" and back.acknowledged == [1]
     second = export(village, tmp_path / "stick2")
     assert sum(second.counts.values()) == 0 and second.seq == 2
+    # the people created by the import are on the county's audit chain like any other change
+    from liaison.core.services.audit import verify_chain
+
+    with county.ws.uow() as uow:
+        report = verify_chain(uow)
+        assert report.ok, report.findings
+        assert report.count >= 2  # the package line and the new person's line at least
 
 
 def test_changes_since_the_last_acknowledgement_are_sent_again_until_acknowledged(county, village, tmp_path):

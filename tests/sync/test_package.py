@@ -129,6 +129,6 @@ def test_a_replayed_reply_changes_nothing(county, village, small_package):
 
 
 def test_an_unknown_format_version_is_refused(county, small_package, tmp_path, monkeypatch):
-    monkeypatch.setattr(package, "FORMAT", 2)
+    monkeypatch.setattr(package, "FORMAT", package.FORMAT + 1)  # a reader of a newer format
     result = exchange.import_package(county.ws, county.store, small_package, today=TODAY)
     assert result.status == "refused" and "不支持的数据包版本" in result.message

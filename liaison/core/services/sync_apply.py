@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, Uuid, delete, func, select
@@ -52,7 +54,15 @@ from liaison.core.services.persons import (
     search_terms,
     validate_person,
 )
-from liaison.core.sync_records import decode_row, decode_value
+from liaison.core.sync_records import (
+    AREA_TABLES,
+    DATETIME_TEXT,
+    decode_row,
+    decode_value,
+    shared_columns,
+    wire_decoder,
+    wire_encoder,
+)
 from liaison.core.uow import UnitOfWork
 
 MODELS: dict[str, type[Any]] = {
@@ -141,14 +151,19 @@ def remember_bases(session: Session, table: str, items: list[tuple[uuid.UUID, di
 class _Context:
     def __init__(self, uow: UnitOfWork, actor: Actor, device_id: str, package_id: str, today: date) -> None:
         self.uow, self.actor, self.device_id, self.package_id, self.today = uow, actor, device_id, package_id, today
-        self.held: dict[uuid.UUID, SyncDuplicate] = {}  # incoming person id → its duplicate case
+        self.held: dict[str, SyncDuplicate] = {}  # incoming person id (hex) → its duplicate case
         self.reason = _("同步数据包 {p}").format(p=package_id[:8])
         self.created: Counter[str] = Counter()
-        self.known: dict[str, set[Any]] = defaultdict(set)  # ids known to exist, per table
-        self.person_areas: dict[Any, uuid.UUID] = {}
-        self.case_people: dict[Any, Any] = {}
+        # lookups in the stored text forms (UUIDs as 32 hex digits), so that a checked batch
+        # needs no Python object per value
+        self.known: dict[str, set[str]] = defaultdict(set)  # ids known to exist, per table
+        self.person_areas: dict[str, str] = {}  # person → its area
+        self.case_people: dict[str, str] = {}  # modification case or referral → its person
         self.numbers: set[str] = set()  # 身份证号 of the people this import created
-        self._allowed: frozenset[uuid.UUID] | None | bool = False
+        self.latest_date = (today + timedelta(days=1)).isoformat()  # a day of clock difference between PCs
+        self.now = utcnow().strftime(DATETIME_TEXT)
+        self._allowed: frozenset[str] | None | bool = False
+        self._area_codes: dict[str, str] | None = None
 
     def trim_caches(self) -> None:
         """The lookup caches are only shortcuts: emptied when they grow, so that a county-sized
@@ -158,13 +173,33 @@ class _Context:
             self.person_areas.clear()
             self.case_people.clear()
 
-    def ensure_area(self, area_id: uuid.UUID) -> None:
+    @property
+    def allowed(self) -> frozenset[str] | None:
+        """The hex ids of the areas in the actor's scope (None: the whole county)."""
         if self._allowed is False:
             from liaison.core.services.context import allowed_area_ids
 
-            self._allowed = allowed_area_ids(self.uow, self.actor)
-        if self._allowed is not None and area_id not in self._allowed:
-            ensure_area_in_scope(self.uow, self.actor, area_id)
+            allowed = allowed_area_ids(self.uow, self.actor)
+            self._allowed = None if allowed is None else frozenset(a.hex for a in allowed)
+        return self._allowed  # type: ignore[return-value]
+
+    def ensure_area(self, area_hex: str) -> None:
+        allowed = self.allowed
+        if allowed is not None and area_hex not in allowed:
+            ensure_area_in_scope(self.uow, self.actor, uuid.UUID(area_hex))
+
+    def raw(self, table: str, row: list[Any]) -> dict[str, Any]:
+        """A record in the form a package carries it (kept with a duplicate case): the area
+        as its code."""
+        raw = dict(zip(shared_columns(table), row, strict=True))
+        if table in AREA_TABLES:
+            if self._area_codes is None:
+                from liaison.core.services.areas import area_directory
+
+                self._area_codes = {info.id.hex: info.code for info in area_directory(self.uow).values()}
+            area = raw.pop("area_id")
+            raw["area_code"] = self._area_codes.get(area) if area else None
+        return raw
 
     @property
     def session(self) -> Session:
@@ -180,22 +215,46 @@ def apply_records(
     package_id: str,
     today: date,
 ) -> ApplyReport:
-    """Apply (table, decoded values, raw JSON row) records in order; every outcome reported.
+    """Apply decoded (table, values, raw JSON row) records in order; see `apply_batches`."""
+    return apply_batches(uow, actor, _as_batches(records), device_id=device_id, package_id=package_id, today=today)
 
-    New records are checked and inserted a batch at a time; records already here are merged
-    one by one. The caller commits or rolls back: with any error an import is all-or-nothing."""
+
+def _as_batches(records: Iterable[tuple[str, dict[str, Any], dict[str, Any]]]) -> Iterator[tuple[str, list[list[Any]]]]:
+    table, rows = "", []
+    for name, values, _raw in records:
+        if rows and (name != table or len(rows) >= BATCH):
+            yield table, rows
+            rows = []
+        table = name
+        rows.append(wire_encoder(name)([values[c] for c in shared_columns(name)]))
+    if rows:
+        yield table, rows
+
+
+def apply_batches(
+    uow: UnitOfWork,
+    actor: Actor,
+    batches: Iterable[tuple[str, list[list[Any]]]],
+    *,
+    device_id: str,
+    package_id: str,
+    today: date,
+) -> ApplyReport:
+    """Apply batches of records of one table each, in order, every outcome reported. Each row
+    is in the positional form of `sync_records` (`wire_rows`), in `shared_columns` order, its
+    area (if it has one) as this workspace's area id.
+
+    New records are checked a batch at a time and inserted as they arrived; records already
+    here are merged one by one. The caller commits or rolls back: with any error an import is
+    all-or-nothing."""
     ctx = _Context(uow, actor, device_id, package_id, today)
     report = ApplyReport()
     for existing in uow.session.scalars(select(SyncDuplicate).where(SyncDuplicate.status == "open")):
-        ctx.held[existing.incoming_person_id] = existing
-    batch: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-    for record in records:
-        if batch and (record[0] != batch[0][0] or len(batch) >= BATCH):
-            _apply_batch(ctx, batch, report)
-            batch = []
-        batch.append(record)
-    if batch:
-        _apply_batch(ctx, batch, report)
+        ctx.held[existing.incoming_person_id.hex] = existing
+    with _import_cache(uow.session):
+        for table, rows in batches:
+            for start in range(0, len(rows), BATCH):
+                _apply_batch(ctx, table, rows[start : start + BATCH], report)
     created = {table: n for table, n in ctx.created.items() if table != "person"}
     if created:
         # visits, needs and cases arrive by the hundred thousand: one audit line per package
@@ -206,36 +265,72 @@ def apply_records(
     return report
 
 
-def _apply_batch(ctx: _Context, batch: list[tuple[str, dict[str, Any], dict[str, Any]]], report: ApplyReport) -> None:
-    table = batch[0][0]
+IMPORT_CACHE_KIB = 64 * 1024
+
+
+@contextmanager
+def _import_cache(session: Session) -> Iterator[None]:
+    """A larger SQLite page cache while a package is applied: the index pages of the tables
+    written to stay in memory instead of being spilled to the WAL and read back (bounded, and
+    given back afterwards)."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
+def _existing_ids(session: Session, table: str, ids: list[str]) -> set[str]:
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        marks = ", ".join("?" * len(ids))
+        return {r[0] for r in connection.exec_driver_sql(f'SELECT id FROM "{table}" WHERE id IN ({marks})', tuple(ids))}
     model = MODELS[table]
+    return {i.hex for i in session.scalars(select(model.id).where(model.id.in_([uuid.UUID(i) for i in ids])))}
+
+
+def _apply_batch(ctx: _Context, table: str, rows: list[list[Any]], report: ApplyReport) -> None:
     session = ctx.session
-    ids = [values["id"] for _t, values, _r in batch]
+    columns = shared_columns(table)
+    id_at = columns.index("id")
+    ids = [row[id_at] for row in rows]
     # rows inserted by earlier batches of this import are in the database already
-    present = set(session.scalars(select(model.id).where(model.id.in_(ids))))
-    fresh: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    in_batch: set[uuid.UUID] = set()
-    for _t, values, raw in batch:
-        if values["id"] in present or values["id"] in in_batch:
-            outcome = _guarded(ctx, table, values, raw)
-            report.add(outcome)
-        else:
-            fresh.append((values, raw))
-            in_batch.add(values["id"])
+    present = _existing_ids(session, table, ids)
+    if not present and len(set(ids)) == len(ids):
+        fresh = rows
+    else:
+        fresh, in_batch = [], set()
+        for row in rows:
+            if row[id_at] in present or row[id_at] in in_batch:
+                values = decode_row(table, dict(zip(columns, row, strict=True)))
+                report.add(_guarded(ctx, table, values, ctx.raw(table, row)))
+            else:
+                fresh.append(row)
+                in_batch.add(row[id_at])
     ctx.trim_caches()
     if not fresh:
         return
-    rows, outcomes = _check_new(ctx, table, fresh)
+    if table == "person":
+        people, outcomes = _check_new_people(ctx, fresh)
+        for outcome in outcomes:
+            report.add(outcome)
+        if people:
+            _insert_people(ctx, people)
+            ctx.created[table] += len(people)
+            report.created(len(people))
+        return
+    ready, outcomes = _check_new(ctx, table, fresh)
     for outcome in outcomes:
         report.add(outcome)
-    if not rows:
-        return
-    if table == "person":
-        _insert_people(ctx, rows)
-    else:
-        insert_rows(session, model.__table__, rows)
-    ctx.created[table] += len(rows)
-    report.created(len(rows))
+    if ready:
+        _insert_wire(session, table, ready, ctx.now)
+        ctx.created[table] += len(ready)
+        report.created(len(ready))
 
 
 def _guarded(ctx: _Context, table: str, values: dict[str, Any], raw: dict[str, Any]) -> RecordOutcome:
@@ -247,104 +342,183 @@ def _guarded(ctx: _Context, table: str, values: dict[str, Any], raw: dict[str, A
         return RecordOutcome(table, str(values.get("id")), "error", exc.message)
 
 
-def _check_new(
-    ctx: _Context, table: str, fresh: list[tuple[dict[str, Any], dict[str, Any]]]
-) -> tuple[list[dict[str, Any]], list[RecordOutcome]]:
-    """Rows ready to insert, and the outcomes of those that are not (errors, held, duplicates)."""
+def _record_id(row_id: str) -> str:
+    return str(uuid.UUID(row_id))
+
+
+def _check_new_people(ctx: _Context, fresh: list[list[Any]]) -> tuple[list[dict[str, Any]], list[RecordOutcome]]:
+    """People to insert (validated as the form validates them), and the outcomes of those that
+    are not (errors, duplicates of a 身份证号 already on file)."""
     session = ctx.session
+    columns = shared_columns("person")
+    number_at = columns.index("id_number")
+    on_file = dict(session.execute(select(Person.id_number, Person.name).where(
+        Person.id_number.in_([row[number_at] for row in fresh]))).all())
     outcomes: list[RecordOutcome] = []
-    rows: list[dict[str, Any]] = []
-    if table == "person":
-        numbers = [v.get("id_number") for v, _r in fresh]
-        on_file = dict(session.execute(select(Person.id_number, Person.name).where(Person.id_number.in_(numbers))).all())
-        for values, raw in fresh:
-            try:
-                _check_dates(table, values, ctx.today)
-                ctx.ensure_area(values["area_id"])
-                merged = _validated_person(values, ctx.today)
-            except (ValidationError, ScopeError, LiaisonError) as exc:
-                outcomes.append(RecordOutcome(table, str(values["id"]), "error", exc.message))
-                continue
-            number = merged["id_number"]
-            if number in on_file or number in ctx.numbers:
-                outcomes.append(_hold_duplicate(ctx, values, raw, merged, on_file.get(number)))
-                continue
-            ctx.numbers.add(number)
-            ctx.person_areas[values["id"]] = merged["area_id"]
-            rows.append({k: v for k, v in merged.items() if k not in LOCAL or k == "name_sort"})
-        return rows, outcomes
-    fks = _foreign_keys(table)
-    _learn_references(ctx, table, fresh, fks)
-    for values, raw in fresh:
-        person_id = _person_of(table, values, session, ctx)
-        if person_id in ctx.held:
-            duplicate = ctx.held[person_id]
-            duplicate.records = [*duplicate.records, [table, raw]]
-            outcomes.append(RecordOutcome(table, str(values["id"]), "held", _("随待核对的重复人员暂存")))
-            continue
+    people: list[dict[str, Any]] = []
+    decode = wire_decoder("person")
+    for row in fresh:
+        values = decode(row)
         try:
-            _check_dates(table, values, ctx.today)
-            if table == "institution" and values.get("code"):
-                clash = session.scalar(select(Institution.name).where(Institution.code == values["code"]))
-                if clash is not None:
-                    raise LiaisonError(_("定点机构编码 {c} 已被“{n}”使用").format(c=values["code"], n=clash))
-            if table != "institution":
-                area = ctx.person_areas.get(person_id) if person_id is not None else None
-                if area is None:
-                    raise LiaisonError(_("引用的人员档案不存在（记录 {r}）").format(r=str(values["id"])[:8]))
-                ctx.ensure_area(area)
-            for column, target in fks:
-                ref = values.get(column)
-                if ref is not None and ref not in ctx.known[target]:
-                    raise LiaisonError(_("引用的{what}不存在（记录 {r}）").format(what=target, r=str(values["id"])[:8]))
+            _check_dates("person", values, ctx.today)
+            ctx.ensure_area(values["area_id"].hex)
+            merged = _validated_person(values, ctx.today)
         except (ValidationError, ScopeError, LiaisonError) as exc:
-            outcomes.append(RecordOutcome(table, str(values["id"]), "error", exc.message))
+            outcomes.append(RecordOutcome("person", str(values["id"]), "error", exc.message))
             continue
-        ctx.known[table].add(values["id"])
-        if table == "modification_case" or table == "rehab_referral":
-            ctx.case_people[values["id"]] = values["person_id"]
-        rows.append({k: v for k, v in values.items() if k not in LOCAL})
-    return rows, outcomes
+        number = merged["id_number"]
+        if number in on_file or number in ctx.numbers:
+            outcomes.append(_hold_duplicate(ctx, values, ctx.raw("person", row), merged, on_file.get(number)))
+            continue
+        ctx.numbers.add(number)
+        people.append(merged)
+    return people, outcomes
 
 
+def _check_new(ctx: _Context, table: str, fresh: list[list[Any]]) -> tuple[list[list[Any]], list[RecordOutcome]]:
+    """Rows ready to insert, and the outcomes of those that are not (errors, held). A batch is
+    checked column by column; only a batch with something wrong in it is gone through record
+    by record, for the outcome of each."""
+    columns = shared_columns(table)
+    at = {name: k for k, name in enumerate(columns)}
+    fks = _foreign_keys(table)
+    cells = list(zip(*fresh, strict=True))
+    _learn_references(ctx, table, fresh, at, cells, fks)
+    people = _people_of(ctx, table, fresh, at, cells)
+    clean = table != "institution"  # the county's institution codes are checked one by one
+    for name in _date_columns(table):
+        dates = [d for d in cells[at[name]] if d is not None]
+        if dates and max(dates) > ctx.latest_date:
+            clean = False
+    if clean and table != "institution":
+        distinct = set(people)
+        allowed = ctx.allowed
+        known = None not in distinct and distinct <= ctx.person_areas.keys() and distinct.isdisjoint(ctx.held)
+        if not known or (allowed is not None and not {ctx.person_areas[p] for p in distinct} <= allowed):
+            clean = False
+    if clean:
+        for column, target in fks:
+            refs = set(cells[at[column]])
+            refs.discard(None)
+            if not refs <= ctx.known[target]:
+                clean = False
+    if clean:
+        ready = fresh
+        outcomes: list[RecordOutcome] = []
+    else:
+        ready, outcomes = [], []
+        for row, person_id in zip(fresh, people, strict=True):
+            outcome = _check_one(ctx, table, row, person_id, at, fks)
+            if outcome is None:
+                ready.append(row)
+            else:
+                outcomes.append(outcome)
+    ctx.known[table].update(row[at["id"]] for row in ready)
+    if table in ("modification_case", "rehab_referral"):
+        person_at = at["person_id"]
+        ctx.case_people.update((row[at["id"]], row[person_at]) for row in ready)
+    return ready, outcomes
+
+
+def _check_one(ctx: _Context, table: str, row: list[Any], person_id: str | None, at: dict[str, int],
+               fks: list[tuple[str, str]]) -> RecordOutcome | None:
+    """A new record's checks one by one: None if it may be inserted, else its outcome."""
+    record_id = _record_id(row[at["id"]])
+    if person_id in ctx.held:
+        duplicate = ctx.held[person_id]
+        duplicate.records = [*duplicate.records, [table, ctx.raw(table, row)]]
+        return RecordOutcome(table, record_id, "held", _("随待核对的重复人员暂存"))
+    try:
+        for name in _date_columns(table):
+            value = row[at[name]]
+            if value is not None and value > ctx.latest_date:
+                raise ValidationError.single(name, _("日期 {d} 晚于今天").format(d=value), name)
+        if table == "institution" and row[at["code"]]:
+            code = row[at["code"]]
+            clash = ctx.session.scalar(select(Institution.name).where(Institution.code == code))
+            if clash is not None:
+                raise LiaisonError(_("定点机构编码 {c} 已被“{n}”使用").format(c=code, n=clash))
+        if table != "institution":
+            area = ctx.person_areas.get(person_id) if person_id is not None else None
+            if area is None:
+                raise LiaisonError(_("引用的人员档案不存在（记录 {r}）").format(r=record_id[:8]))
+            ctx.ensure_area(area)
+        for column, target in fks:
+            ref = row[at[column]]
+            if ref is not None and ref not in ctx.known[target]:
+                raise LiaisonError(_("引用的{what}不存在（记录 {r}）").format(what=target, r=record_id[:8]))
+    except (ValidationError, ScopeError, LiaisonError) as exc:
+        return RecordOutcome(table, record_id, "error", exc.message)
+    return None
+
+
+@cache
 def _foreign_keys(table: str) -> list[tuple[str, str]]:
+    """(column, referenced table) of the columns that travel (a device's own accounts do not)."""
+    shared = set(shared_columns(table))
     return [(column.name, fk.column.table.name) for column in MODELS[table].__table__.columns
-            for fk in column.foreign_keys]
+            for fk in column.foreign_keys if column.name in shared]
 
 
-def _learn_references(ctx: _Context, table: str, fresh: list[tuple[dict[str, Any], dict[str, Any]]],
-                      fks: list[tuple[str, str]]) -> None:
+def _people_of(ctx: _Context, table: str, fresh: list[list[Any]], at: dict[str, int],
+               cells: list[tuple[Any, ...]]) -> list[str | None]:
+    """The person each row belongs to (through its case for case items and events)."""
+    if "person_id" in at:
+        return list(cells[at["person_id"]])
+    if "case_id" in at:
+        return [ctx.case_people.get(case) for case in cells[at["case_id"]]]
+    return [None] * len(fresh)
+
+
+def _rows_by_id(session: Session, table: str, columns: tuple[str, ...], ids: set[str]) -> list[tuple[str, ...]]:
+    """`columns` (UUIDs, as hex) of the rows of `table` with these ids, a few hundred at a time."""
+    connection = session.connection()
+    found: list[tuple[str, ...]] = []
+    ordered = sorted(ids)
+    t = Base.metadata.tables[table]
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        if connection.dialect.name == "sqlite":
+            sql = f'SELECT {", ".join(columns)} FROM "{table}" WHERE id IN ({", ".join("?" * len(chunk))})'
+            found += [tuple(r) for r in connection.exec_driver_sql(sql, tuple(chunk))]
+        else:
+            stmt = select(*[t.c[c] for c in columns]).where(t.c.id.in_([uuid.UUID(i) for i in chunk]))
+            found += [tuple(v.hex for v in r) for r in session.execute(stmt)]
+    return found
+
+
+def _learn_references(ctx: _Context, table: str, fresh: list[list[Any]], at: dict[str, int],
+                      cells: list[tuple[Any, ...]], fks: list[tuple[str, str]]) -> None:
     """Load, a batch at a time, which referenced rows exist (and the areas of the people)."""
     session = ctx.session
-    wanted: dict[str, set[Any]] = defaultdict(set)
-    for values, _raw in fresh:
-        for column, target in fks:
-            ref = values.get(column)
-            if ref is not None and ref not in ctx.known[target]:
-                wanted[target].add(ref)
-        if table in ("modification_item", "case_event"):
-            case_id = values["case_id"]
+    if table in ("modification_item", "case_event"):
+        kinds = cells[at["case_type"]] if table == "case_event" else ("modification",) * len(fresh)
+        wanted_cases: dict[str, set[str]] = defaultdict(set)
+        for case_id, kind in zip(cells[at["case_id"]], kinds, strict=True):
             if case_id not in ctx.case_people:
-                wanted["case:" + (values.get("case_type").value if table == "case_event" else "modification")].add(case_id)
-    for target, refs in wanted.items():
-        if target.startswith("case:"):
-            model = HomeModificationCase if target == "case:modification" else RehabReferral
-            for case_id, person_id in session.execute(select(model.id, model.person_id).where(model.id.in_(refs))):
+                wanted_cases[kind].add(case_id)
+        for kind, refs in wanted_cases.items():
+            case_table = "modification_case" if kind == CaseType.MODIFICATION.value else "rehab_referral"
+            for case_id, person_id in _rows_by_id(session, case_table, ("id", "person_id"), refs):
                 ctx.case_people[case_id] = person_id
-            continue
-        t = Base.metadata.tables[target]
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for column, target in fks:
+        wanted[target].update(cells[at[column]])
+    if table != "institution":
+        wanted["person"].update(_people_of(ctx, table, fresh, at, cells))
+    for target, refs in wanted.items():
+        refs.discard(None)
+        refs -= ctx.known[target]
         if target == "person":
-            for person_id, area_id in session.execute(select(Person.id, Person.area_id).where(Person.id.in_(refs))):
+            refs |= {p for p in wanted["person"] if p is not None and p not in ctx.person_areas}
+        if not refs:
+            continue
+        if target == "person":
+            for person_id, area_id in _rows_by_id(session, "person", ("id", "area_id"), refs):
                 ctx.known["person"].add(person_id)
                 ctx.person_areas[person_id] = area_id
         else:
-            ctx.known[target].update(session.scalars(select(t.c.id).where(t.c.id.in_(refs))))
-    people = {_person_of(table, v, session, ctx) for v, _r in fresh} - {None}
-    missing_people = {p for p in people if p not in ctx.person_areas}
-    if missing_people:
-        for person_id, area_id in session.execute(select(Person.id, Person.area_id).where(Person.id.in_(missing_people))):
-            ctx.known["person"].add(person_id)
-            ctx.person_areas[person_id] = area_id
+            ctx.known[target].update(r[0] for r in _rows_by_id(session, target, ("id",), refs))
 
 
 def _hold_duplicate(ctx: _Context, values: dict[str, Any], raw: dict[str, Any], merged: dict[str, Any],
@@ -359,7 +533,7 @@ def _hold_duplicate(ctx: _Context, values: dict[str, Any], raw: dict[str, Any], 
         device_id=ctx.device_id, package_id=ctx.package_id, records=[["person", raw]], status="open",
     )
     session.add(duplicate)
-    ctx.held[values["id"]] = duplicate
+    ctx.held[values["id"].hex] = duplicate
     return RecordOutcome("person", str(values["id"]), "duplicate",
                          _("身份证号与已有档案“{n}”相同，待核对（迁入？录入错误？）").format(n=existing_name or other.name))
 
@@ -369,7 +543,7 @@ def _sqlite_converter(kind: Any) -> Callable[[Any], Any]:
     if isinstance(kind, Uuid):
         return lambda v: None if v is None else v.hex
     if isinstance(kind, DateTime):
-        return lambda v: None if v is None else v.strftime("%Y-%m-%d %H:%M:%S.%f")
+        return lambda v: None if v is None else v.strftime(DATETIME_TEXT)
     if isinstance(kind, Date):
         return lambda v: None if v is None else v.isoformat()
     if isinstance(kind, Enum):
@@ -418,41 +592,131 @@ def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
     connection.exec_driver_sql(sql, data)
 
 
-def _insert_people(ctx: _Context, rows: list[dict[str, Any]]) -> None:
+def _insert_wire(session: Session, table: str, rows: list[list[Any]], now: str) -> None:
+    """New records of a checked batch, inserted as they arrived (the positional form is what
+    SQLite stores): only this workspace's own columns are added, as constants."""
+    connection = session.connection()
+    columns = shared_columns(table)
+    if connection.dialect.name != "sqlite":
+        insert_rows(session, MODELS[table].__table__,
+                    [decode_row(table, dict(zip(columns, row, strict=True))) for row in rows])
+        return
+    names = ", ".join(f'"{name}"' for name in columns)
+    sql = (f'INSERT INTO "{table}" ({names}, "updated_at", "row_version") '
+           f"VALUES ({', '.join('?' * len(columns))}, '{now}', 1)")
+    # the driver's own executemany: SQLAlchemy would want a tuple made of every row first
+    _executemany(session, sql, rows)
+
+
+def _insert_people(ctx: _Context, people: list[dict[str, Any]]) -> None:
+    """New people with their search terms, an audit line each and the state now shared."""
     session = ctx.session
     start = int(session.scalar(select(func.coalesce(func.max(Person.search_no), 0))) or 0)
-    for k, row in enumerate(rows, start=1):
-        row["search_no"] = start + k
+    if session.connection().dialect.name != "sqlite":
+        _insert_people_core(ctx, people, start)
+        return
+    columns = shared_columns("person")
+    encode = wire_encoder("person")
+    stored = [encode([merged[c] for c in columns]) for merged in people]
+    numbers = range(start + 1, start + 1 + len(people))
+    names = ", ".join(f'"{c}"' for c in columns)
+    _executemany(session, f'INSERT INTO person ({names}, name_sort, search_no, updated_at, row_version) '
+                          f"VALUES ({', '.join('?' * len(columns))}, ?, ?, '{ctx.now}', 1)",
+                 [[*row, merged["name_sort"], number] for row, merged, number in zip(stored, people, numbers, strict=True)])
+    # in key order (the table is its own (term, search_no) index): each page of the index is
+    # then visited once per batch, not once per term
+    terms = sorted((term, number) for merged, number in zip(people, numbers, strict=True)
+                   for term in search_terms(merged["name"], merged["id_number"], merged.get("phone")))
+    _executemany(session, "INSERT INTO person_search_term (term, search_no) VALUES (?, ?)", terms)
+    # the JSON form of what each person now is (audit.jsonable): the stored text but the area
+    kept = [k for k, c in enumerate(columns) if c not in FIXED]
+    pick, kept_names, area_at = itemgetter(*kept), [columns[k] for k in kept], columns.index("area_id")
+    states = [dict(zip(kept_names, pick(row), strict=True)) for row in stored]
+    for state, row in zip(states, stored, strict=True):
+        state["area_id"] = str(uuid.UUID(row[area_at]))
+    id_at = columns.index("id")
+    actor = ctx.actor
+    user = actor.user_id.hex if actor.user_id is not None else None
+    # linked onto the audit chain in the stored text forms (the hash reads them as it reads
+    # them back: ids and times are normalised, the changes compared as JSON)
+    events = audit.chain_rows(session, [
+        {"id": new_uuid().hex, "at": ctx.now, "user_id": user, "username": actor.username[:40],
+         "device_id": actor.device_id, "entity": "person", "entity_id": row[id_at], "action": "sync-create",
+         "changes": {k: [None, v] for k, v in state.items() if v is not None}, "reason": ctx.reason}
+        for row, state in zip(stored, states, strict=True)])
+    _executemany(session, "INSERT INTO audit_event (seq, id, at, user_id, username, device_id, entity, entity_id, "
+                          "action, changes, reason, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 [(e["seq"], e["id"], e["at"], e["user_id"], e["username"], e["device_id"], e["entity"],
+                   e["entity_id"], e["action"], json.dumps(e["changes"], ensure_ascii=False), e["reason"],
+                   e["prev_hash"], e["hash"]) for e in events])
+    _executemany(session, "INSERT INTO sync_base (entity, entity_id, \"values\") VALUES ('person', ?, ?)",
+                 [(row[id_at], json.dumps(state, ensure_ascii=False)) for row, state in zip(stored, states, strict=True)])
+    for row in stored:
+        ctx.known["person"].add(row[id_at])
+        ctx.person_areas[row[id_at]] = row[area_at]
+
+
+def _executemany(session: Session, sql: str, rows: list[Any]) -> None:
+    """The driver's own executemany, inside the session's transaction."""
+    if not rows:
+        return
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+def _insert_people_core(ctx: _Context, people: list[dict[str, Any]], start: int) -> None:
+    """`_insert_people` on a database other than SQLite, through SQLAlchemy Core."""
+    session = ctx.session
+    rows = []
+    for k, merged in enumerate(people, start=start + 1):
+        row = {k: v for k, v in merged.items() if k not in LOCAL or k == "name_sort"}
+        row["search_no"] = k
+        rows.append(row)
     insert_rows(session, Person.__table__, rows)
-    terms = [{"term": term, "search_no": row["search_no"]} for row in rows
-             for term in search_terms(row["name"], row["id_number"], row.get("phone"))]
-    if terms:
-        insert_rows(session, PersonSearchTerm.__table__, terms)
+    insert_rows(session, PersonSearchTerm.__table__, [
+        {"term": term, "search_no": row["search_no"]} for row in rows
+        for term in search_terms(row["name"], row["id_number"], row.get("phone"))])
+    shared = [(name, _jsonable_of(Person.__table__.c[name].type)) for name in shared_columns("person")
+              if name not in FIXED]
+    states = [{name: convert(row[name]) for name, convert in shared} for row in rows]
     now = utcnow()
     insert_rows(session, AuditEvent.__table__, audit.chain_rows(session, [
         {"id": new_uuid(), "at": now, "user_id": ctx.actor.user_id, "username": ctx.actor.username[:40],
          "device_id": ctx.actor.device_id, "entity": "person", "entity_id": row["id"], "action": "sync-create",
-         "changes": {k: [None, _jsonable(v)] for k, v in row.items()
-                     if v is not None and k not in FIXED and k not in LOCAL},
-         "reason": ctx.reason}
-        for row in rows
+         "changes": {k: [None, v] for k, v in state.items() if v is not None}, "reason": ctx.reason}
+        for row, state in zip(rows, states, strict=True)
     ]))
     insert_rows(session, SyncBase.__table__, [
-        {"entity": "person", "entity_id": row["id"],
-         "values": {k: _jsonable(v) for k, v in row.items() if k not in FIXED and k not in LOCAL}}
-        for row in rows
+        {"entity": "person", "entity_id": row["id"], "values": state} for row, state in zip(rows, states, strict=True)
     ])
     for row in rows:
-        ctx.known["person"].add(row["id"])
+        ctx.known["person"].add(row["id"].hex)
+        ctx.person_areas[row["id"].hex] = row["area_id"].hex
 
 
-def _person_of(table: str, values: dict[str, Any], session: Session, ctx: _Context | None = None) -> uuid.UUID | None:
+def _jsonable_of(kind: Any) -> Callable[[Any], Any]:
+    """`audit.jsonable` for one column's type, chosen once."""
+    if isinstance(kind, Uuid):
+        return lambda v: None if v is None else str(v)
+    if isinstance(kind, Date | DateTime):
+        return lambda v: None if v is None else v.isoformat()
+    if isinstance(kind, Enum):
+        return lambda v: None if v is None else v.value
+    return _plain
+
+
+def _plain(value: Any) -> Any:
+    return value
+
+
+def _person_of(table: str, values: dict[str, Any], session: Session) -> uuid.UUID | None:
     if table == "person":
         return values["id"]
     if "person_id" in values:
         return values["person_id"]
-    if ctx is not None and values.get("case_id") in ctx.case_people:
-        return ctx.case_people[values["case_id"]]
     if table == "modification_item":
         case = session.get(HomeModificationCase, values["case_id"])
         return case.person_id if case else None
@@ -468,8 +732,8 @@ def _apply_existing(ctx: _Context, table: str, values: dict[str, Any], raw: dict
     session = ctx.session
     record_id = values["id"]
     person_id = _person_of(table, values, session)
-    if person_id in ctx.held and table != "person":
-        duplicate = ctx.held[person_id]
+    if person_id is not None and person_id.hex in ctx.held and table != "person":
+        duplicate = ctx.held[person_id.hex]
         duplicate.records = [*duplicate.records, [table, raw]]
         return RecordOutcome(table, str(record_id), "held", _("随待核对的重复人员暂存"))
     _check_dates(table, values, ctx.today)
