@@ -391,7 +391,7 @@ def import_in_child(sites: SyncSites, package: Path) -> dict[str, Any]:
 
 
 # set up in the hub and the baseline alike before the import (areas, settings, the schema's own)
-PRESET_TABLES = ("alembic_version", "area", "setting")
+PRESET_TABLES = ("alembic_version", "area", "setting", "audit_head")  # the chain's head: updated, not inserted
 
 
 def raw_insert(sites: SyncSites) -> dict[str, Any]:

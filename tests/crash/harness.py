@@ -391,7 +391,8 @@ class Lane:
         if header.seq in seqs_on_stick:
             outcome.problems.append(f"the next export reused number {header.seq} of a package left by the killed one")
         outcome.notes["left_unrecorded"] = len(seqs_on_stick) - len(written)
-        sent = {(name, row["id"]) for name, row in read_records(result.path, header, self.hub_identity)}
+        sent = {(name, row[columns.index("id")])
+                for name, columns, rows in read_records(result.path, header, self.hub_identity) for row in rows}
         with ws.engine.connect() as conn:
             held = {(name, str(uuid.UUID(str(row_id))).replace("-", "")) for name in DEVICE_TABLES
                     for (row_id,) in conn.execute(text(f'SELECT id FROM "{name}"'))}
