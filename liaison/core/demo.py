@@ -1012,7 +1012,9 @@ def build_demo(
         report(_("正在提交……"))
         cursor.execute("COMMIT")
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA cache_size = -2000")
+        from liaison.core.db import PAGE_CACHE_KIB
+
+        cursor.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")  # what every workspace connection has
         # planner statistics for the freshly filled tables
         cursor.execute("PRAGMA optimize = 0x10002")
         cursor.close()

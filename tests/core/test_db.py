@@ -113,6 +113,7 @@ def test_create_db_engine_makes_the_folder(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("pragma", "expected"),
     [("foreign_keys", 1), ("journal_mode", "wal"), ("busy_timeout", db.BUSY_TIMEOUT_MS),
+     ("cache_size", -db.PAGE_CACHE_KIB),
      ("synchronous", 2)],  # FULL: a commit survives a power cut too
 )  # fmt: skip
 def test_every_connection_gets_the_pragmas(workspace, pragma: str, expected) -> None:
