@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import sqlcipher3.dbapi2 as sqlcipher
 
 from liaison.core import db
+from liaison.core.dbkey import fsync_dir, fsync_path
 from liaison.core.errors import DatabaseStateError, LiaisonError
 from liaison.core.i18n import _
 from liaison.core.services import settings
@@ -92,9 +93,9 @@ def make_backup(ws: Workspace, *, reason: str, now: datetime | None = None) -> B
             conn.close()
         if integrity != "ok":
             raise BackupError(_("备份完整性检查未通过（{r}），未保存该备份").format(r=integrity))
-        _fsync(tmp)
+        fsync_path(tmp)
         os.replace(tmp, final)
-        _fsync_dir(folder)
+        fsync_dir(folder)
     except BaseException:
         for suffix in ("", "-journal", "-wal", "-shm"):
             Path(f"{tmp}{suffix}").unlink(missing_ok=True)
@@ -200,17 +201,3 @@ def _check_backup(ws: Workspace, path: Path) -> str | None:
     if revision is None:
         raise BackupError(_("该文件不是本工作区的备份（里面没有数据），未做任何改动"))
     return revision
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name == "nt":  # directories cannot be opened for fsync on Windows
-        return
-    _fsync(path)

@@ -237,14 +237,14 @@ def encrypt_in_place(path: Path, key: bytes, salt: bytes, *, busy_timeout_ms: in
             check.close()
         if integrity != "ok":
             raise DatabaseStateError(_("加密后的数据库完整性检查未通过（{r}），原文件未做改动").format(r=integrity))
-        _fsync(tmp)
+        fsync_path(tmp)
     except BaseException:
         _remove_with_journals(tmp)
         raise
     for suffix in ("-wal", "-shm"):  # empty after the checkpoint; a plain WAL must not meet the new file
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     log.info("plain database %s encrypted in place", path)
     for old_backup in sorted(path.parent.glob(f"{path.name}.before-*.bak")):
         # the pre-upgrade copies of earlier versions were plain too
@@ -260,7 +260,7 @@ def _remove_with_journals(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -268,7 +268,7 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     if os.name == "nt":  # directories cannot be opened for fsync on Windows
         return
-    _fsync(path)
+    fsync_path(path)

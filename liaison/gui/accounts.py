@@ -28,7 +28,7 @@ from liaison.core.errors import LiaisonError, ValidationError
 from liaison.core.i18n import _
 from liaison.gui.context import GuiContext
 from liaison.gui.dialogs import Confirm, Message
-from liaison.gui.fields import ChoiceField, ErrorLabel, FormGrid, TextField
+from liaison.gui.fields import ChoiceField, ErrorLabel, FormGrid, TextField, show_service_error
 from liaison.gui.login import password_field
 
 # which level of area each role is bound to (None: the whole workspace)
@@ -144,15 +144,8 @@ class UserFormDialog(QDialog):
                                          display_name=self.display_name.text().strip(), role=role,
                                          area_ids=area_ids)
                 uow.commit()
-        except ValidationError as exc:
-            first = self.form.set_errors(exc.errors)
-            if first is None:
-                self.message.show_message(exc.message)
-            else:
-                first.setFocus()
-            return
         except LiaisonError as exc:
-            self.message.show_message(exc.message)
+            show_service_error(self.form, self.message, exc)
             return
         self.saved = True
         super().accept()

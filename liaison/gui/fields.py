@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from liaison.core.enums import label
+from liaison.core.errors import LiaisonError, ValidationError
 from liaison.core.i18n import _
 from liaison.core.rules.money import format_yuan, parse_yuan
 
@@ -270,3 +271,13 @@ class FormGrid(QWidget):
     def clear_errors(self) -> None:
         for error in self.errors.values():
             error.show_message(None)
+
+
+def show_service_error(form: FormGrid, message: ErrorLabel, exc: LiaisonError) -> None:
+    """A service's refusal in a form dialog: field errors under their fields (the first one
+    takes the focus), anything else on the dialog's message line."""
+    first = form.set_errors(exc.errors) if isinstance(exc, ValidationError) else None
+    if first is None:
+        message.show_message(exc.message)
+    else:
+        first.setFocus()

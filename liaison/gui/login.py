@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from liaison.bootstrap import Workspace
-from liaison.core.errors import LiaisonError, ValidationError
+from liaison.core.errors import LiaisonError
 from liaison.core.i18n import _
 from liaison.core.services.context import Actor
-from liaison.gui.fields import ErrorLabel, FormGrid, TextField
+from liaison.gui.fields import ErrorLabel, FormGrid, TextField, show_service_error
 
 if TYPE_CHECKING:
     from liaison.core.demo import DemoAccount
@@ -159,15 +159,8 @@ class FirstAdminDialog(QDialog):
                 create_first_admin(uow, self.ws.system_actor, username=self.username.text().strip(),
                                    display_name=self.display_name.text().strip(), password=self.password.text())
                 uow.commit()
-        except ValidationError as exc:
-            first = self.form.set_errors(exc.errors)
-            if first is None:
-                self.message.show_message(exc.message)
-            else:
-                first.setFocus()
-            return
         except LiaisonError as exc:
-            self.message.show_message(exc.message)
+            show_service_error(self.form, self.message, exc)
             return
         self.created = True
         super().accept()
