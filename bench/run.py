@@ -583,7 +583,7 @@ def render_report(figures: Figures) -> str:
         "with a 64 MiB cache, 2.5 s cold); connections now keep up to 256 MiB of decrypted pages. A",
         "township's own workspace holds only its own people and is far below this. The cold start",
         "includes two scrypt derivations a headless machine needs and a desktop with a keyring does",
-        "not need both of: the key file's passphrase and the login's password check (about 0.15 s",
+        "not need both of: the key file's passphrase and the login's password check (about 0.1 s",
         "each, on purpose: they are what makes guessing slow).",
         "",
         *import_notes(v),
