@@ -8,27 +8,31 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from liaison.core.enums import AreaLevel, UserRole, label
-from liaison.core.errors import LiaisonError, ValidationError
+from liaison.core.errors import LiaisonError
 from liaison.core.i18n import _
 from liaison.gui.context import GuiContext
 from liaison.gui.dialogs import Confirm, Message
-from liaison.gui.fields import ChoiceField, ErrorLabel, FormGrid, TextField, show_service_error
+from liaison.gui.fields import (
+    ChoiceField,
+    ErrorLabel,
+    FormGrid,
+    TextField,
+    pick_list,
+    show_service_error,
+)
 from liaison.gui.login import password_field
 
 # which level of area each role is bound to (None: the whole workspace)
@@ -208,14 +212,8 @@ class PasswordDialog(QDialog):
                 else:
                     accounts.reset_password(uow, self.ctx.actor, self.user.id, self.new.text())
                 uow.commit()
-        except ValidationError as exc:
-            errors = {("new_password" if k in ("password", "new_password", "new") else
-                       "old_password" if k in ("old", "old_password") else k): v for k, v in exc.errors.items()}
-            if self.form.set_errors(errors) is None:
-                self.message.show_message(exc.message)
-            return
-        except LiaisonError as exc:
-            self.message.show_message(exc.message)
+        except LiaisonError as exc:  # the services name the field "new_password", as this form does
+            show_service_error(self.form, self.message, exc)
             return
         self.saved = True
         super().accept()
@@ -242,15 +240,7 @@ class AccountsDialog(QDialog):
         self.users: list[Any] = []
         self.setWindowTitle(_("管理账户"))
         layout = QVBoxLayout(self)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setAccessibleName(_("账户列表"))
+        self.table = pick_list([_(c) for c in COLUMNS], _("账户列表"))
         layout.addWidget(self.table, 1)
         row = QHBoxLayout()
         self.new_button = QPushButton(_("新建账户(&N)…"))

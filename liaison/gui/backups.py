@@ -12,15 +12,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -32,6 +29,7 @@ from liaison.core.errors import LiaisonError
 from liaison.core.i18n import _
 from liaison.gui.context import GuiContext
 from liaison.gui.dialogs import Confirm, Message
+from liaison.gui.fields import pick_list
 from liaison.gui.ops import run_in_background
 
 log = logging.getLogger(__name__)
@@ -77,15 +75,7 @@ class RestoreDialog(QDialog):
                          "所以恢复之后还可以再恢复回来。恢复后需要重新登录。"))
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels([_("备份时间"), _("原因"), _("大小")])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setAccessibleName(_("备份列表"))
+        self.table = pick_list([_("备份时间"), _("原因"), _("大小")], _("备份列表"))
         layout.addWidget(self.table, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.restore_button = buttons.button(QDialogButtonBox.StandardButton.Ok)

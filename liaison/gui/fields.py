@@ -14,13 +14,16 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QGridLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSizePolicy,
+    QTableWidget,
     QWidget,
 )
 
@@ -281,3 +284,18 @@ def show_service_error(form: FormGrid, message: ErrorLabel, exc: LiaisonError) -
         message.show_message(exc.message)
     else:
         first.setFocus()
+
+
+def pick_list(headers: list[str], name: str) -> QTableWidget:
+    """A short read-only list to pick one row from (accounts, backups): whole rows, one at a
+    time, columns as wide as their contents."""
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().hide()
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setAccessibleName(name)
+    return table
