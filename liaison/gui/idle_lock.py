@@ -73,6 +73,7 @@ class LockDialog(QDialog):
         super().__init__(None)
         self.ctx = ctx
         self._on_unlock = on_unlock
+        self._closing_allowed = False  # only finish() may close it
         self.setWindowTitle(_("残疾人专职委员工作台 — 已锁定"))
         self.setWindowModality(Qt.WindowModality.ApplicationModal)
         self.setWindowFlag(Qt.WindowType.WindowCloseButtonHint, False)
@@ -122,7 +123,7 @@ class LockDialog(QDialog):
         pass
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.isVisible() and getattr(self, "_closing_allowed", False) is False:
+        if self.isVisible() and not self._closing_allowed:
             event.ignore()
             return
         super().closeEvent(event)
