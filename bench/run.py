@@ -875,8 +875,13 @@ def write_scaling(scaling: dict[str, Any]) -> None:
     results["scaling"] = scaling
     RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
     report = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
+    # the scaling section and what follows it (the crash harness's) are written afresh, in the
+    # order render_report gives them
     report = report.split(SCALING_MARK)[0].rstrip("\n")
-    REPORT.write_text(report + "\n\n" + "\n".join(render_scaling(scaling)) + "\n")
+    sections = render_scaling(scaling)
+    if CRASH_RESULTS.exists():
+        sections += ["", *crash_section(json.loads(CRASH_RESULTS.read_text("utf-8")))]
+    REPORT.write_text(report + "\n\n" + "\n".join(sections) + "\n")
 
 
 def main() -> int:
