@@ -74,6 +74,47 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     return rec
 
 
+@pytest.fixture(autouse=True)
+def no_windows_left_behind(qapp):  # type: ignore[no-untyped-def]
+    """Every window a test opened is gone before the next test starts.
+
+    pytest-qt only calls deleteLater() on the widgets it was given, and such deletions wait for
+    a later test's event loop; a window of an earlier test dying, or a late background job,
+    in the middle of another test made that test's window shortcuts depend on timing. So the
+    background work is finished, every top-level widget hidden and deleted, now."""
+    yield
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    wait_for_background_work()
+    for widget in QApplication.topLevelWidgets():
+        widget.hide()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    """A failed GUI test says which window had the keyboard: shortcuts only reach the
+    active window, and a failure that depends on it is otherwise hard to read from CI."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and call.when == "call":
+        from PySide6.QtWidgets import QApplication
+
+        def name(widget):  # type: ignore[no-untyped-def]
+            return "None" if widget is None else f"{type(widget).__name__}({widget.windowTitle()!r})"
+
+        visible = [name(w) for w in QApplication.topLevelWidgets() if w.isVisible()]
+        report.sections.append(("Qt windows", "\n".join([
+            f"active window: {name(QApplication.activeWindow())}",
+            f"active modal: {name(QApplication.activeModalWidget())}",
+            f"focus widget: {type(QApplication.focusWidget()).__name__}",
+            f"visible top-level widgets: {', '.join(visible) or '-'}",
+        ])))
+
+
 @pytest.fixture
 def gui_settings(tmp_path: Path) -> GuiSettings:
     return GuiSettings(tmp_path / "gui.ini")

@@ -54,7 +54,15 @@ def type_text(widget, text):
     QApplication.sendEvent(widget, event)
 
 
+def make_active(qtbot, dialog):
+    """Shortcuts reach only the active window, as a person's keys do: the dialog must be it."""
+    if QApplication.activeWindow() is not dialog:
+        dialog.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+
+
 def press_save(qtbot, dialog):
+    make_active(qtbot, dialog)
     qtbot.keyClick(
         QApplication.focusWidget() or dialog, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier
     )
@@ -197,6 +205,7 @@ def choose(combo, text):
 
 def fill_full_visit(qtbot, dialog):
     """Two new needs, a follow-up for the first, the wheelchair met, the old follow-up done."""
+    make_active(qtbot, dialog)
     qtbot.keyClick(dialog, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)  # 添加需求(&A)
     qtbot.waitUntil(lambda: len(dialog.needs.rows) == 1)  # a mnemonic animates the click
     first = dialog.needs.rows[0]
@@ -396,6 +405,7 @@ def test_save_and_next_keeps_date_kind_and_visitor(qtbot, ctx, area_tree):
     dialog.add_need().kind.set_value(NeedKind.CARE)
     assert dialog.next_button.isEnabled()
 
+    make_active(qtbot, dialog)
     with qtbot.waitSignal(dialog.saved):
         qtbot.keyClick(dialog, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)  # 保存并下一位(&N)
 
