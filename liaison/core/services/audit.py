@@ -133,12 +133,62 @@ def chain_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, A
     in id and at where missing, and seq, prev_hash and hash. Insert them in the same transaction."""
     head = _chain_head(session)
     for row in rows:
-        row.setdefault("id", new_uuid())
-        row.setdefault("at", utcnow())
+        if "id" not in row:
+            row["id"] = new_uuid()
+        if "at" not in row:
+            row["at"] = utcnow()
         row.setdefault("user_id", None)
         row.setdefault("reason", None)
         _link(head, row)
     return rows
+
+
+def canonical_changes(changes: Mapping[str, Any]) -> str:
+    """An event's changes as they appear inside `canonical_event` (also a fine stored form)."""
+    return json.dumps(changes, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _hex_uuid_text(value: str) -> str:
+    """`_uuid_text` of 32 hex digits, without making a UUID object."""
+    value = value.lower()
+    if len(value) != 32:
+        return str(uuid.UUID(value))
+    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+
+
+def chain_uniform(session: Session, common: Mapping[str, Any],
+                  items: Iterable[tuple[str, str, str]]) -> list[tuple[int, str, str]]:
+    """Chain many events that differ only in their id, entity_id and changes, such as one
+    bulk insert of a sync import, as `chain_rows` would, at a fraction of its cost: the
+    canonical JSON is put together around the parts that differ instead of encoded anew.
+
+    `common` holds at, user_id, username, device_id, entity, action and reason; each item is
+    (id, entity_id, changes) with the ids as 32 hex digits and the changes as
+    `canonical_changes` text. Returns (seq, prev_hash, hash) per item, in order."""
+    def text(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+    # the keys in sorted order, as canonical_event writes them
+    before_changes = f'{{"action":{text(common["action"])},"at":{text(_time_text(common["at"]))},"changes":'
+    before_entity_id = f',"device_id":{text(common["device_id"])},"entity":{text(common["entity"])},"entity_id":"'
+    before_seq = f'","reason":{text(common.get("reason"))},"seq":'
+    after_seq = (f',"user_id":{text(_uuid_text(common.get("user_id")))},'
+                 f'"username":{text(common["username"])}}}')
+    head = _chain_head(session)
+    seq, last_hash = head.last_seq, head.last_hash
+    linked: list[tuple[int, str, str]] = []
+    sha256 = hashlib.sha256
+    for event_id, entity_id, changes in items:
+        seq += 1
+        canonical = "".join((before_changes, changes, before_entity_id, _hex_uuid_text(entity_id), '","id":"',
+                             _hex_uuid_text(event_id), before_seq, str(seq), after_seq))
+        digest = sha256(last_hash.encode("ascii"))
+        digest.update(canonical.encode())
+        new_hash = digest.hexdigest()
+        linked.append((seq, last_hash, new_hash))
+        last_hash = new_hash
+    head.last_seq, head.last_hash, head.count = seq, last_hash, head.count + len(linked)
+    return linked
 
 
 def record(

@@ -10,6 +10,7 @@ Records are upserted by UUID: applying the same records again changes nothing.
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -88,7 +89,11 @@ class RecordOutcome:
 # outcomes too common to list one by one in a county-sized import: counted only
 COUNTED_ONLY = frozenset({"created", "unchanged"})
 BATCH = 2000
+# entries in the lookup caches of an import (see _Context.trim_caches): ids of records other
+# than people, and people with their areas (every later record refers to one, so they are kept
+# longer). About 100 bytes an entry.
 CACHE_LIMIT = 200_000
+PEOPLE_CACHE_LIMIT = 1_000_000
 
 
 @dataclass
@@ -167,11 +172,17 @@ class _Context:
 
     def trim_caches(self) -> None:
         """The lookup caches are only shortcuts: emptied when they grow, so that a county-sized
-        import keeps to a bounded memory (what they held can be asked of the database again)."""
-        if sum(len(v) for v in self.known.values()) + len(self.person_areas) + len(self.case_people) > CACHE_LIMIT:
-            self.known.clear()
+        import keeps to a bounded memory (what they held can be asked of the database again).
+
+        The largest cache goes first, and the people last: emptying everything at once made each
+        batch of a million visits ask the database again for its people and their areas."""
+        others: list[set[str] | dict[str, str]] = [v for k, v in self.known.items() if k != "person"]
+        others.append(self.case_people)
+        while sum(map(len, others)) > CACHE_LIMIT:
+            max(others, key=len).clear()
+        if len(self.known["person"]) + len(self.person_areas) > PEOPLE_CACHE_LIMIT:
+            self.known["person"].clear()
             self.person_areas.clear()
-            self.case_people.clear()
 
     @property
     def allowed(self) -> frozenset[str] | None:
@@ -516,7 +527,7 @@ def _learn_references(ctx: _Context, table: str, fresh: list[list[Any]], at: dic
         if target == "person":
             for person_id, area_id in _rows_by_id(session, "person", ("id", "area_id"), refs):
                 ctx.known["person"].add(person_id)
-                ctx.person_areas[person_id] = area_id
+                ctx.person_areas[person_id] = sys.intern(area_id)
         else:
             ctx.known[target].update(r[0] for r in _rows_by_id(session, target, ("id",), refs))
 
@@ -636,24 +647,26 @@ def _insert_people(ctx: _Context, people: list[dict[str, Any]]) -> None:
         state["area_id"] = str(uuid.UUID(row[area_at]))
     id_at = columns.index("id")
     actor = ctx.actor
-    user = actor.user_id.hex if actor.user_id is not None else None
-    # linked onto the audit chain in the stored text forms (the hash reads them as it reads
+    # one audit line each, chained in the stored text forms (the hash reads them as it reads
     # them back: ids and times are normalised, the changes compared as JSON)
-    events = audit.chain_rows(session, [
-        {"id": new_uuid().hex, "at": ctx.now, "user_id": user, "username": actor.username[:40],
-         "device_id": actor.device_id, "entity": "person", "entity_id": row[id_at], "action": "sync-create",
-         "changes": {k: [None, v] for k, v in state.items() if v is not None}, "reason": ctx.reason}
-        for row, state in zip(stored, states, strict=True)])
+    ids = [new_uuid().hex for _ in stored]
+    changes = [audit.canonical_changes({k: [None, v] for k, v in state.items() if v is not None})
+               for state in states]
+    common = {"at": ctx.now, "user_id": actor.user_id, "username": actor.username[:40],
+              "device_id": actor.device_id, "entity": "person", "action": "sync-create", "reason": ctx.reason}
+    links = audit.chain_uniform(session, common, zip(ids, (row[id_at] for row in stored), changes, strict=True))
+    user = actor.user_id.hex if actor.user_id is not None else None
     _executemany(session, "INSERT INTO audit_event (seq, id, at, user_id, username, device_id, entity, entity_id, "
-                          "action, changes, reason, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 [(e["seq"], e["id"], e["at"], e["user_id"], e["username"], e["device_id"], e["entity"],
-                   e["entity_id"], e["action"], json.dumps(e["changes"], ensure_ascii=False), e["reason"],
-                   e["prev_hash"], e["hash"]) for e in events])
+                          "action, changes, reason, prev_hash, hash) "
+                          "VALUES (?, ?, ?, ?, ?, ?, 'person', ?, 'sync-create', ?, ?, ?, ?)",
+                 [(seq, event_id, ctx.now, user, common["username"], actor.device_id, row[id_at], change,
+                   ctx.reason, prev_hash, this_hash)
+                  for (seq, prev_hash, this_hash), event_id, row, change in zip(links, ids, stored, changes, strict=True)])
     _executemany(session, "INSERT INTO sync_base (entity, entity_id, \"values\") VALUES ('person', ?, ?)",
                  [(row[id_at], json.dumps(state, ensure_ascii=False)) for row, state in zip(stored, states, strict=True)])
     for row in stored:
         ctx.known["person"].add(row[id_at])
-        ctx.person_areas[row[id_at]] = row[area_at]
+        ctx.person_areas[row[id_at]] = sys.intern(row[area_at])
 
 
 def _executemany(session: Session, sql: str, rows: list[Any]) -> None:

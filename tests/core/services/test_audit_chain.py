@@ -190,3 +190,27 @@ def test_no_code_updates_or_deletes_audit_events() -> None:
     offenders = [str(path.relative_to(root)) for path in root.rglob("*.py")
                  if "migrations" not in path.parts and pattern.search(path.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+@pytest.mark.parametrize("user_id, reason", [(None, None), (uuid.uuid4(), "导入数据包 3 号：\"引号\"\n换行")])
+def test_bulk_chaining_of_uniform_events_gives_the_same_links_as_one_by_one(workspace, user_id, reason) -> None:
+    """chain_uniform assembles the canonical JSON around the parts that differ; its links
+    must be exactly those of chain_rows, or verify_chain would call every imported event edited."""
+    common = {"at": "2026-11-25 08:30:00.000123", "user_id": user_id, "username": "县残联·王",
+              "device_id": "dev-1", "entity": "person", "action": "sync-create", "reason": reason}
+    changes = [{"name": [None, "张三"], "notes": [None, "轮椅\t“坏了”\\"], "grade": [None, 2]},
+               {}, {"z": [None, None], "a": [None, {"b": 1, "a": [1.5, True]}]}]
+    items = [(uuid.uuid4().hex.upper() if k == 1 else uuid.uuid4().hex, uuid.uuid4().hex, change)
+             for k, change in enumerate(changes)]
+    with workspace.uow() as uow:
+        one_by_one = audit.chain_rows(uow.session, [
+            {**common, "id": event_id, "entity_id": entity_id, "changes": change}
+            for event_id, entity_id, change in items])
+        uow.rollback()
+    with workspace.uow() as uow:
+        bulk = audit.chain_uniform(uow.session, common, [
+            (event_id, entity_id, audit.canonical_changes(change)) for event_id, entity_id, change in items])
+        head = uow.session.get(AuditHead, 1)
+        assert (head.last_seq, head.last_hash) == bulk[-1][:1] + bulk[-1][2:]
+    assert bulk == [(e["seq"], e["prev_hash"], e["hash"]) for e in one_by_one]
+    assert [seq for seq, _prev, _hash in bulk] == [1, 2, 3]
