@@ -242,7 +242,8 @@ def upgrade(engine: Engine, revision: str = "head") -> UpgradeResult:
 
 def refuse_foreign(revision: str | None, has_other_tables: bool) -> None:
     """Refuse a database written by a newer program, or one that is not ours at all."""
-    if revision is not None and revision not in known_revisions():
+    # this program's own head needs no look at the migration files (Alembic is slow to import)
+    if revision is not None and revision != HEAD_REVISION and revision not in known_revisions():
         raise DatabaseStateError(
             _("数据库由更新版本的程序创建（版本 {rev}），请升级本程序后再打开").format(rev=revision)
         )

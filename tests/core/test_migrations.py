@@ -637,6 +637,31 @@ def test_the_head_constant_matches_the_migration_files():
     assert db.HEAD_REVISION == db.head_revision()
 
 
+def test_opening_a_workspace_at_head_does_not_load_alembic(tmp_path: Path) -> None:
+    """Alembic and what it pulls in take a good part of a second to import: the cold start of
+    a workspace that needs no upgrade must not pay for it."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'liaison.db'}"
+    script = (
+        "import sys\n"
+        "from liaison.bootstrap import open_workspace\n"
+        f"open_workspace({url!r}).close()\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'mako'}))\n"
+    )
+
+    def run() -> str:
+        # a process of its own each time: keys in the passphrase file (tests/conftest.py)
+        done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2],
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()[-1]
+
+    assert run() == "['alembic', 'mako']"  # the new file is migrated: Alembic is loaded
+    assert run() == "[]"  # opened again at head: it is not
+
+
 # --- 0002 → 0003: the case workflows ----------------------------------------------------------
 
 
