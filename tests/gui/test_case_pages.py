@@ -234,6 +234,9 @@ def test_sorting_by_column(qtbot, ctx, cases):
     with qtbot.waitSignal(page.loaded, timeout=5000):
         page.refresh_button.click()
     assert names(page)[0] == "已结案"
+    # names sort by their pinyin (ping, shen qing jiu, shen qing xin, yi), not by code point
+    page.table.sortByColumn(COL_NAME, Qt.SortOrder.AscendingOrder)
+    assert names(page) == ["评估中", "申请久", "申请新", "已结案"]
 
 
 def test_enter_opens_the_case_and_the_file_button_the_person(qtbot, ctx, cases, monkeypatch):

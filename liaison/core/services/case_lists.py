@@ -72,6 +72,7 @@ class CaseRow:
     overdue: bool  # longer in the stage than the rule table allows
     amount_fen: int | None  # estimate/actual cost (改造) or cost (转介)
     detail: str  # service kind and institution (转介), contractor (改造)
+    person_name_sort: str  # the person's stored pinyin sort key (persons.name_sort_key)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def list_modifications(
     uow: UnitOfWork, actor: Actor, flt: CaseFilter, *, rules: RuleConfig, today: date
 ) -> CaseList:
     scope = restrict_to_scope(uow, actor, flt.area_ids)
-    stmt = select(HomeModificationCase, Person.name, Person.area_id).join(
+    stmt = select(HomeModificationCase, Person.name, Person.area_id, Person.name_sort).join(
         Person, Person.id == HomeModificationCase.person_id
     )
     if flt.year is not None:
@@ -128,7 +129,7 @@ def list_modifications(
         stmt = stmt.where(Person.area_id.in_(scope))
     directory = area_directory(uow)
     rows = []
-    for case, name, area_id in uow.session.execute(stmt):
+    for case, name, area_id, name_sort in uow.session.execute(stmt):
         days = (today - case.stage_on).days
         limit = _overdue_days(rules, CaseType.MODIFICATION, case.stage.value, False)
         info = directory.get(area_id)
@@ -149,6 +150,7 @@ def list_modifications(
                 limit is not None and days > limit,
                 case.actual_cost_fen if case.actual_cost_fen is not None else case.estimate_fen,
                 case.contractor or "",
+                name_sort,
             )
         )
     return _finish(rows, flt)
@@ -159,7 +161,7 @@ def list_referrals(
 ) -> CaseList:
     scope = restrict_to_scope(uow, actor, flt.area_ids)
     stmt = (
-        select(RehabReferral, Person.name, Person.area_id, Institution.name)
+        select(RehabReferral, Person.name, Person.area_id, Institution.name, Person.name_sort)
         .join(Person, Person.id == RehabReferral.person_id)
         .outerjoin(Institution, Institution.id == RehabReferral.institution_id)
     )
@@ -175,7 +177,7 @@ def list_referrals(
         stmt = stmt.where(RehabReferral.service_kind == ReferralServiceKind(flt.service_kind))
     directory = area_directory(uow)
     rows = []
-    for referral, name, area_id, institution in uow.session.execute(stmt):
+    for referral, name, area_id, institution, name_sort in uow.session.execute(stmt):
         device = referral.service_kind is ReferralServiceKind.DEVICE_FITTING
         position = position_of(referral)
         days = (today - referral.state_on).days
@@ -200,6 +202,7 @@ def list_referrals(
                 limit is not None and days > limit,
                 referral.cost_fen,
                 detail,
+                name_sort,
             )
         )
     return _finish(rows, flt)

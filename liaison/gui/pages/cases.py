@@ -38,7 +38,6 @@ from liaison.core.enums import (
     label,
 )
 from liaison.core.i18n import _
-from liaison.core.pinyin import name_sort_key
 from liaison.core.rules.money import format_yuan
 from liaison.core.services.areas import area_directory, list_areas, subtree_ids
 from liaison.core.services.case_lists import (
@@ -119,14 +118,12 @@ class CaseTableModel(QAbstractTableModel):
         self.headers = _COLUMNS[self.case_type]
         self._order = {value: k for k, (value, _text) in enumerate(stage_choices(case_type))}
         self._base: list[CaseRow] = []
-        self._name_keys: dict[str, str] = {}
         self.rows: list[CaseRow] = []
         self._sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)
 
-    def set_rows(self, rows: list[CaseRow], name_keys: dict[str, str]) -> None:
+    def set_rows(self, rows: list[CaseRow]) -> None:
         self.beginResetModel()
         self._base = list(rows)
-        self._name_keys = name_keys
         self.rows = self._sorted()
         self.endResetModel()
 
@@ -152,7 +149,7 @@ class CaseTableModel(QAbstractTableModel):
 
     def _key(self, column: int) -> Any:
         if column == COL_NAME:
-            return lambda r: (self._name_keys.get(r.person_name, r.person_name), r.person_name)
+            return lambda r: (r.person_name_sort, r.person_name)
         if column == COL_VILLAGE:
             return lambda r: r.village
         if column == COL_STAGE:
@@ -450,26 +447,25 @@ class CaseListPage(QWidget):
         generation, flt = self._generation, self.current_filter()
         ctx, case_type, today = self.ctx, self.case_type, self.ctx.today()
 
-        def work(_token: object, _progress: object) -> tuple[CaseList, dict[str, str]]:
+        def work(_token: object, _progress: object) -> CaseList:
             with ctx.workspace.uow() as uow:
                 full = flt
                 if flt.area_ids is not None:
                     full = replace(flt, area_ids=frozenset(subtree_ids(uow.session, flt.area_ids)))
                 result = list_cases(uow, ctx.actor, case_type, full, rules=ctx.rules, today=today)
-            return result, {r.person_name: name_sort_key(r.person_name) for r in result.rows}
+            return result
 
-        def done(payload: tuple[CaseList, dict[str, str]]) -> None:
+        def done(result: CaseList) -> None:
             if generation == self._generation:
-                self._show(flt, *payload, focus_table=focus_table)
+                self._show(flt, result, focus_table=focus_table)
 
         self.count_label.setText(_("正在读取……"))
         self._op = run_in_background(self, work, on_done=done)
 
-    def _show(self, flt: CaseFilter, result: CaseList, name_keys: dict[str, str], *,
-              focus_table: bool) -> None:
+    def _show(self, flt: CaseFilter, result: CaseList, *, focus_table: bool) -> None:
         current = self.selected_row()
         self.result = result
-        self.model.set_rows(result.rows, name_keys)
+        self.model.set_rows(result.rows)
         if not self._columns_sized and result.rows:
             self.table.resizeColumnsToContents()
             self._columns_sized = True
