@@ -110,6 +110,8 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
         report.sections.append(("Qt windows", "\n".join([
             f"active window: {name(QApplication.activeWindow())}",
             f"active modal: {name(QApplication.activeModalWidget())}",
+            # an open popup takes the window shortcuts of every other window
+            f"active popup: {name(QApplication.activePopupWidget())}",
             f"focus widget: {type(QApplication.focusWidget()).__name__}",
             f"visible top-level widgets: {', '.join(visible) or '-'}",
         ])))
