@@ -59,7 +59,9 @@ def shoot(widget: QWidget, path: Path) -> None:
 def shoot_case_pages(app: QApplication, window: MainWindow, out: Path, suffix: str) -> None:
     """The two case lists filtered by a stage count, the priority list, the target dialog
     and the 定点机构 list."""
-    from liaison.gui.pages.cases import ModificationPage, ReferralPage
+    from PySide6.QtCore import Qt
+
+    from liaison.gui.pages.cases import COL_NAME, ModificationPage, ReferralPage
 
     modification = window.show_page("modification")
     assert isinstance(modification, ModificationPage)
@@ -82,6 +84,9 @@ def shoot_case_pages(app: QApplication, window: MainWindow, out: Path, suffix: s
     settle(app)
     shoot(window, out / f"page-referral-in-service-{suffix}.png")
     referral.choose_stage(None)
+    referral.table.sortByColumn(COL_NAME, Qt.SortOrder.AscendingOrder)  # by pinyin
+    settle(app)
+    shoot(window, out / f"page-referral-by-name-{suffix}.png")
     institutions = referral.show_institutions()
     settle(app)
     shoot(institutions, out / f"institutions-{suffix}.png")
