@@ -53,16 +53,33 @@ def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
     return box
 
 
-class UserFormDialog(QDialog):
-    """A new account (with its first password), or an existing one's name, role and areas."""
+class _AccountDialog(QDialog):
+    """A dialog about one account (None: a new one, or the logged-in user's own) that saves
+    through the services when accepted."""
 
     def __init__(self, ctx: GuiContext, user: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from liaison.core.services.areas import list_areas
-
         self.ctx = ctx
         self.user = user
         self.saved = False
+
+    @classmethod
+    def ask(cls, ctx: GuiContext, parent: QWidget | None, user: Any = None) -> bool:
+        dialog = cls(ctx, user, parent)
+        try:
+            dialog.exec()
+            return dialog.saved
+        finally:
+            dialog.deleteLater()
+
+
+class UserFormDialog(_AccountDialog):
+    """A new account (with its first password), or an existing one's name, role and areas."""
+
+    def __init__(self, ctx: GuiContext, user: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, user, parent)
+        from liaison.core.services.areas import list_areas
+
         self.setWindowTitle(_("新建账户") if user is None else _("修改账户"))
         layout = QVBoxLayout(self)
         self.form = FormGrid()
@@ -154,24 +171,12 @@ class UserFormDialog(QDialog):
         self.saved = True
         super().accept()
 
-    @classmethod
-    def ask(cls, ctx: GuiContext, parent: QWidget | None, user: Any = None) -> bool:
-        dialog = cls(ctx, user, parent)
-        try:
-            dialog.exec()
-            return dialog.saved
-        finally:
-            dialog.deleteLater()
 
-
-class PasswordDialog(QDialog):
+class PasswordDialog(_AccountDialog):
     """One's own new password (the old one first), or an administrator's reset of another's."""
 
     def __init__(self, ctx: GuiContext, user: Any = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.user = user  # None: the logged-in user's own password
-        self.saved = False
+        super().__init__(ctx, user, parent)  # user None: the logged-in user's own password
         if user is None:
             self.setWindowTitle(_("修改我的密码"))
         else:
@@ -217,15 +222,6 @@ class PasswordDialog(QDialog):
             return
         self.saved = True
         super().accept()
-
-    @classmethod
-    def ask(cls, ctx: GuiContext, parent: QWidget | None, user: Any = None) -> bool:
-        dialog = cls(ctx, user, parent)
-        try:
-            dialog.exec()
-            return dialog.saved
-        finally:
-            dialog.deleteLater()
 
 
 COLUMNS = ("登录名", "姓名", "角色", "负责地区", "状态", "最近登录")
