@@ -156,32 +156,49 @@ def _hex_uuid_text(value: str) -> str:
     return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
 
 
+# stand-ins for the parts of an event that differ in `chain_uniform`, to find where
+# canonical_event writes them (none can occur anywhere else in its output)
+_MARK_ID = uuid.UUID("6d61726b-0000-4000-8000-000000000001")
+_MARK_ENTITY_ID = uuid.UUID("6d61726b-0000-4000-8000-000000000002")
+_MARK_SEQ = 987_654_321_987_654_321
+_MARK_CHANGES = {"\u0000changes": 0}
+
+
+def _uniform_template(common: Mapping[str, Any]) -> tuple[list[str], list[int]]:
+    """canonical_event's text for `common` cut around the parts that differ: the literal
+    pieces, and which part (0 id, 1 entity_id, 2 seq, 3 changes) goes between each two."""
+    sample = canonical_event({**common, "id": _MARK_ID, "entity_id": _MARK_ENTITY_ID, "seq": _MARK_SEQ,
+                              "changes": _MARK_CHANGES}).decode()
+    marks = [str(_MARK_ID), str(_MARK_ENTITY_ID), str(_MARK_SEQ), canonical_changes(_MARK_CHANGES)]
+    assert all(sample.count(mark) == 1 for mark in marks), "a mark occurs in the common fields"
+    order = sorted(range(len(marks)), key=lambda k: sample.index(marks[k]))
+    literals, rest = [], sample
+    for k in order:
+        before, rest = rest.split(marks[k])
+        literals.append(before)
+    literals.append(rest)
+    return literals, order
+
+
 def chain_uniform(session: Session, common: Mapping[str, Any],
                   items: Iterable[tuple[str, str, str]]) -> list[tuple[int, str, str]]:
     """Chain many events that differ only in their id, entity_id and changes, such as one
     bulk insert of a sync import, as `chain_rows` would, at a fraction of its cost: the
-    canonical JSON is put together around the parts that differ instead of encoded anew.
+    canonical JSON is canonical_event's own, written once and filled in around the parts
+    that differ instead of encoded anew.
 
     `common` holds at, user_id, username, device_id, entity, action and reason; each item is
     (id, entity_id, changes) with the ids as 32 hex digits and the changes as
     `canonical_changes` text. Returns (seq, prev_hash, hash) per item, in order."""
-    def text(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False)
-
-    # the keys in sorted order, as canonical_event writes them
-    before_changes = f'{{"action":{text(common["action"])},"at":{text(_time_text(common["at"]))},"changes":'
-    before_entity_id = f',"device_id":{text(common["device_id"])},"entity":{text(common["entity"])},"entity_id":"'
-    before_seq = f'","reason":{text(common.get("reason"))},"seq":'
-    after_seq = (f',"user_id":{text(_uuid_text(common.get("user_id")))},'
-                 f'"username":{text(common["username"])}}}')
+    (l0, l1, l2, l3, l4), (o0, o1, o2, o3) = _uniform_template(common)
     head = _chain_head(session)
     seq, last_hash = head.last_seq, head.last_hash
     linked: list[tuple[int, str, str]] = []
     sha256 = hashlib.sha256
     for event_id, entity_id, changes in items:
         seq += 1
-        canonical = "".join((before_changes, changes, before_entity_id, _hex_uuid_text(entity_id), '","id":"',
-                             _hex_uuid_text(event_id), before_seq, str(seq), after_seq))
+        parts = (_hex_uuid_text(event_id), _hex_uuid_text(entity_id), str(seq), changes)
+        canonical = "".join((l0, parts[o0], l1, parts[o1], l2, parts[o2], l3, parts[o3], l4))
         digest = sha256(last_hash.encode("ascii"))
         digest.update(canonical.encode())
         new_hash = digest.hexdigest()
